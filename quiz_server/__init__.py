@@ -1,0 +1,63 @@
+"""文明礼仪网络竞答 — live and campaign quiz contests for party branches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .config import Settings, resource_dir
+from .extensions import csrf, db, login_manager, socketio
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
+    """Build the app. Importing this package opens nothing; this function binds everything."""
+    settings = settings or Settings.from_env(**overrides)
+    app = Flask(
+        __name__,
+        template_folder=str(resource_dir("templates")),
+        static_folder=str(resource_dir("static")),
+    )
+    app.config.from_mapping(settings.flask_config())
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    _register_blueprints(app)
+    # Handlers are registered at import of `live` (before init_app), so every app gets them.
+    from . import live, models  # noqa: F401
+
+    socketio.init_app(
+        app,
+        async_mode=settings.async_mode,
+        message_queue=settings.message_queue,
+        channel="quiz-server",
+        cors_allowed_origins=[],
+        ping_interval=10,
+        ping_timeout=20,
+        max_http_buffer_size=64 * 1024,
+    )
+    with app.app_context():
+        db.create_all()
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .views import admin, api, auth, host, player
+
+    for module in (auth, player, host, admin, api):
+        app.register_blueprint(module.bp)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL and a busy timeout, so a second process and readers never see 'database is locked'."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

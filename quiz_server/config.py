@@ -1,0 +1,111 @@
+"""Settings, read from the environment in one place, with defaults that make the demo work."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def resource_dir(name: str) -> Path:
+    """`templates`, `static` or `question_banks`: top of a checkout, or inside an installed wheel."""
+    checkout = PACKAGE_DIR.parent / name
+    if checkout.is_dir():
+        return checkout
+    return PACKAGE_DIR / "share" / name
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("QUIZ_DATA_DIR", Path.cwd() / "quiz-data")).resolve()
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass
+class Settings:
+    """Everything configurable. `from_env()` reads QUIZ_* variables; tests pass overrides."""
+
+    database_url: str = ""
+    message_queue: str | None = None
+    secret_key: str = ""
+    public_url: str | None = None
+    async_mode: str | None = None
+    data_dir: Path = field(default_factory=default_data_dir)
+    answer_grace_seconds: float = 1.5
+    cookie_secure: bool = False
+    testing: bool = False
+    # Tests inject a fake clock and drive timers by hand (`live.tick`) instead of background tasks.
+    clock: Callable[[], datetime] = system_clock
+    run_timers: bool = True
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        env = os.environ
+        values: dict[str, object] = {
+            "database_url": env.get("QUIZ_DATABASE_URL", ""),
+            "message_queue": env.get("QUIZ_MESSAGE_QUEUE") or None,
+            "secret_key": env.get("QUIZ_SECRET_KEY", ""),
+            "public_url": env.get("QUIZ_PUBLIC_URL") or None,
+            "async_mode": env.get("QUIZ_ASYNC_MODE") or None,
+            "data_dir": default_data_dir(),
+            "answer_grace_seconds": float(env.get("QUIZ_ANSWER_GRACE", "1.5")),
+            "cookie_secure": _bool(env.get("QUIZ_COOKIE_SECURE"), False),
+        }
+        values.update(overrides)
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.fill_defaults()
+        return settings
+
+    def fill_defaults(self) -> None:
+        if not self.database_url:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.database_url = f"sqlite:///{self.data_dir / 'quiz.sqlite3'}"
+        if not self.secret_key:
+            self.secret_key = self._persistent_secret()
+
+    def _persistent_secret(self) -> str:
+        """A random key kept in the data folder, so sessions survive a restart of the demo."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def flask_config(self) -> dict[str, object]:
+        return {
+            "SECRET_KEY": self.secret_key,
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options(self.database_url),
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": self.cookie_secure,
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_SAMESITE": "Lax",
+            "WTF_CSRF_TIME_LIMIT": None,
+            "TESTING": self.testing,
+            "JSON_AS_ASCII": False,
+            "QUIZ": self,
+        }
+
+
+def engine_options(url: str) -> dict[str, object]:
+    if url.startswith("sqlite"):
+        # WAL lets readers run beside the one writer; the timeout covers a second process.
+        return {"connect_args": {"timeout": 15, "check_same_thread": False}}
+    # PostgreSQL through psycopg 3: one gevent process holds many phones but only needs
+    # a few connections, because each socket event holds one only for its own commit.
+    return {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}

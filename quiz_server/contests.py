@@ -1,0 +1,93 @@
+"""Creating contests: PINs, the question draw, participating branches, live round state."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import engine
+from .models import BankVersion, Contest, ContestQuestion, Question, Unit
+
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "timing": {},
+    "scoring": {},
+    "ranking_metric": "avg_registered",
+}
+
+
+class ContestError(ValueError):
+    """A contest that cannot be created as asked (the message says why, in plain words)."""
+
+
+def new_pin(session: Session) -> str:
+    taken = set(session.scalars(select(Contest.pin)))
+    while (pin := f"{secrets.randbelow(900000) + 100000}") in taken:
+        pass
+    return pin
+
+
+def draw(pool: Sequence[Question], count: int, seed: int) -> list[Question]:
+    """`count` questions in random order, reproducible from `seed`."""
+    if count > len(pool):
+        raise ContestError(f"题库只有 {len(pool)} 道题，不够抽取 {count} 道")
+    return random.Random(seed).sample(list(pool), count)
+
+
+def create_contest(
+    session: Session,
+    *,
+    title: str,
+    bank_version: BankVersion,
+    count: int,
+    branches: Sequence[Unit],
+    settings: dict[str, Any] | None = None,
+    seed: int | None = None,
+    mode: str = "live",
+    roster_bound: bool = False,
+) -> Contest:
+    """Add a contest with its drawn questions to the session (the caller commits)."""
+    if not branches:
+        raise ContestError("至少选择一个参赛党支部")
+    merged = {**DEFAULT_SETTINGS, **(settings or {})}
+    seed = secrets.randbelow(2**31) if seed is None else seed
+    timing = engine.Timing.from_settings(merged)
+    contest = Contest(
+        pin=new_pin(session),
+        title=title,
+        mode=mode,
+        bank_version=bank_version,
+        settings=merged,
+        draw_seed=seed,
+        roster_bound=roster_bound,
+        units=list(branches),
+    )
+    for position, question in enumerate(draw(bank_version.questions, count, seed)):
+        contest.questions.append(
+            ContestQuestion(
+                position=position,
+                question=question,
+                time_limit=question.time_limit or timing.question_seconds,
+            )
+        )
+    session.add(contest)
+    session.flush()
+    return contest
+
+
+def round_of(contest: Contest) -> engine.Round:
+    return engine.Round(
+        phase=engine.Phase(contest.phase),
+        position=contest.position,
+        total=len(contest.questions),
+        seq=contest.seq,
+        phase_ends_at=contest.phase_ends_at,
+    )
+
+
+def window_of(cq: ContestQuestion) -> engine.Window:
+    return engine.Window(cq.opens_at, cq.closes_at, cq.revealed_at)

@@ -1,0 +1,203 @@
+"""The live contest as a pure state machine: phases, deadlines, answer acceptance and scoring.
+
+No Flask, sockets or database here. Time is always passed in (`now`), so tests drive it with
+an injected clock and every rule is exact at its boundaries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from .questions import QuestionType
+
+
+class Phase(StrEnum):
+    LOBBY = "lobby"
+    QUESTION = "question"
+    REVEAL = "reveal"
+    LEADERBOARD = "leaderboard"
+    FINISHED = "finished"
+
+
+class Refusal(StrEnum):
+    """Why an answer or a command was not taken. The edge maps each to a Chinese message."""
+
+    NOT_JOINED = "not_joined"
+    KICKED = "kicked"
+    NOT_OPEN = "not_open"
+    TOO_LATE = "too_late"
+    ALREADY_ANSWERED = "already_answered"
+    NO_SUCH_OPTION = "no_such_option"
+    BAD_REQUEST = "bad_request"
+    WRONG_PHASE = "wrong_phase"
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """Points for a correct answer: speed decides `speed_share` of `base_points`; streaks add more."""
+
+    base_points: int = 1000
+    speed_share: float = 0.5
+    streak_bonus: int = 100
+    streak_cap: int = 5
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> Scoring:
+        return _from_settings(cls, settings.get("scoring", {}))
+
+
+@dataclass(frozen=True)
+class Timing:
+    question_seconds: int = 20
+    reveal_seconds: int = 8
+    leaderboard_seconds: int = 8
+    grace_seconds: float = 1.5
+    auto_advance: bool = True
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> Timing:
+        return _from_settings(cls, settings.get("timing", {}))
+
+
+def _from_settings(cls: Any, values: dict[str, Any]) -> Any:
+    known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
+    return cls(**known)
+
+
+@dataclass(frozen=True)
+class Round:
+    """The stored live state of a contest. `phase_ends_at` is the question's deadline while a
+    question is open, and the moment the timer moves on during reveal and leaderboard."""
+
+    phase: Phase
+    position: int
+    total: int
+    seq: int
+    phase_ends_at: datetime | None = None
+
+    @property
+    def is_last(self) -> bool:
+        return self.position >= self.total - 1
+
+
+def open_question(rnd: Round, now: datetime, seconds: int) -> Round:
+    """Open the next question (from the lobby or a leaderboard)."""
+    return replace(
+        rnd,
+        phase=Phase.QUESTION,
+        position=rnd.position + 1,
+        seq=rnd.seq + 1,
+        phase_ends_at=now + timedelta(seconds=seconds),
+    )
+
+
+def advance(rnd: Round, now: datetime, timing: Timing, next_seconds: int) -> Round:
+    """The next phase: lobby/leaderboard → question → reveal → leaderboard (or finished)."""
+    if rnd.phase in (Phase.LOBBY, Phase.LEADERBOARD):
+        if rnd.phase is Phase.LEADERBOARD and rnd.is_last:
+            return finish(rnd)
+        return open_question(rnd, now, next_seconds)
+    if rnd.phase is Phase.QUESTION:
+        return _timed(rnd, Phase.REVEAL, now, timing.reveal_seconds)
+    if rnd.phase is Phase.REVEAL:
+        return _timed(rnd, Phase.LEADERBOARD, now, timing.leaderboard_seconds)
+    return rnd
+
+
+def _timed(rnd: Round, phase: Phase, now: datetime, seconds: int) -> Round:
+    return replace(rnd, phase=phase, seq=rnd.seq + 1, phase_ends_at=now + timedelta(seconds=seconds))
+
+
+def finish(rnd: Round) -> Round:
+    return replace(rnd, phase=Phase.FINISHED, seq=rnd.seq + 1, phase_ends_at=None)
+
+
+def extend(rnd: Round, seconds: int) -> Round:
+    """More time for the open question; phones see the new deadline through the bumped seq."""
+    if rnd.phase is not Phase.QUESTION or rnd.phase_ends_at is None:
+        return rnd
+    return replace(rnd, seq=rnd.seq + 1, phase_ends_at=rnd.phase_ends_at + timedelta(seconds=seconds))
+
+
+def due_at(rnd: Round, timing: Timing) -> datetime | None:
+    """When the timer should advance on its own; None when it waits for the host.
+
+    A question always closes by itself, `grace` after its deadline, so the reveal never
+    goes out while a late-but-allowed answer could still arrive.
+    """
+    if rnd.phase_ends_at is None:
+        return None
+    if rnd.phase is Phase.QUESTION:
+        return rnd.phase_ends_at + timedelta(seconds=timing.grace_seconds)
+    if rnd.phase in (Phase.REVEAL, Phase.LEADERBOARD) and timing.auto_advance:
+        return rnd.phase_ends_at
+    return None
+
+
+@dataclass(frozen=True)
+class Window:
+    """The stored acceptance window of one question."""
+
+    opens_at: datetime | None
+    closes_at: datetime | None
+    revealed_at: datetime | None = None
+
+
+def check_open(window: Window, now: datetime, grace_seconds: float) -> Refusal | None:
+    """Accept up to `grace` after the deadline (network delay), never once the answer is out."""
+    if window.opens_at is None or window.closes_at is None or now < window.opens_at:
+        return Refusal.NOT_OPEN
+    if window.revealed_at is not None and now >= window.revealed_at:
+        return Refusal.TOO_LATE
+    if now > window.closes_at + timedelta(seconds=grace_seconds):
+        return Refusal.TOO_LATE
+    return None
+
+
+@dataclass(frozen=True)
+class Streak:
+    """Consecutive correct answers ending at question `position`."""
+
+    length: int = 0
+    position: int = -1
+
+
+@dataclass(frozen=True)
+class Marked:
+    correct: bool
+    points: int
+    potential_points: int  # the points had it been right: safe to tell before the reveal
+    elapsed_ms: int
+    streak: Streak
+
+
+def mark(
+    qtype: QuestionType,
+    answer: Any,
+    choice: list[str],
+    *,
+    position: int,
+    window: Window,
+    now: datetime,
+    streak: Streak,
+    scoring: Scoring,
+) -> Marked:
+    """Score one accepted answer. Multiple-choice answers need the exact set."""
+    assert window.opens_at is not None and window.closes_at is not None
+    limit = (window.closes_at - window.opens_at).total_seconds()
+    elapsed = min(max((now - window.opens_at).total_seconds(), 0.0), limit)
+    elapsed_ms = round(elapsed * 1000)
+    length = streak.length + 1 if streak.position == position - 1 else 1
+    potential = points_for(elapsed, limit, length, scoring)
+    if not qtype.is_correct(answer, choice):
+        return Marked(False, 0, potential, elapsed_ms, Streak(0, position))
+    return Marked(True, potential, potential, elapsed_ms, Streak(length, position))
+
+
+def points_for(elapsed: float, limit: float, streak_length: int, scoring: Scoring) -> int:
+    speed = 1.0 - scoring.speed_share * (elapsed / limit if limit > 0 else 1.0)
+    bonus = scoring.streak_bonus * min(max(streak_length - 1, 0), scoring.streak_cap)
+    return round(scoring.base_points * speed) + bonus

@@ -1,0 +1,230 @@
+"""SQLAlchemy 2.x models: the organisation tree, banks, contests and the answers that score them.
+
+No game logic here: rules live in `engine`, aggregates in `standings`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC (SQLite has no zones), hands back aware UTC datetimes."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime; use datetime.now(UTC)")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))  # organizer | secretary
+    display_name: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    units: Mapped[list[Unit]] = relationship(secondary="user_unit")
+
+
+class Unit(db.Model):
+    """A node of the organisation tree: system → agency → branch (depth may vary)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))  # system | agency | branch
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    registered: Mapped[int] = mapped_column(Integer, default=0)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Unit]] = relationship(back_populates="parent", order_by="Unit.position")
+
+
+class UserUnit(db.Model):
+    """Which units a branch secretary may see."""
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
+
+
+class RosterEntry(db.Model):
+    """A pre-registered member of a branch, for roster-bound contests."""
+
+    __table_args__ = (UniqueConstraint("unit_id", "member_no"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    member_no: Mapped[str] = mapped_column(String(32))
+
+
+class Bank(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    versions: Mapped[list[BankVersion]] = relationship(
+        back_populates="bank", order_by="BankVersion.number"
+    )
+
+
+class BankVersion(db.Model):
+    """One immutable content version of a bank; contests pin one."""
+
+    __table_args__ = (
+        UniqueConstraint("bank_id", "number"),
+        UniqueConstraint("bank_id", "content_hash"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("bank.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    locale: Mapped[str] = mapped_column(String(16), default="zh-CN")
+    declared_version: Mapped[str] = mapped_column(String(32), default="")
+    categories: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    source_name: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    bank: Mapped[Bank] = relationship(back_populates="versions")
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="bank_version", order_by="Question.position"
+    )
+
+
+class Question(db.Model):
+    __table_args__ = (UniqueConstraint("bank_version_id", "qid"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank_version_id: Mapped[int] = mapped_column(ForeignKey("bank_version.id"), index=True)
+    qid: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(16))
+    stem: Mapped[str] = mapped_column(Text)
+    options: Mapped[list[str]] = mapped_column(JSON, default=list)
+    answer: Mapped[Any] = mapped_column(JSON)
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(64))
+    difficulty: Mapped[int] = mapped_column(Integer, default=1)
+    source: Mapped[str] = mapped_column(Text, default="")
+    source_url: Mapped[str] = mapped_column(Text, default="")
+    time_limit: Mapped[int | None] = mapped_column(Integer)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    bank_version: Mapped[BankVersion] = relationship(back_populates="questions")
+
+
+class Contest(db.Model):
+    """A configured competition and, for live rounds, its stored phase and deadlines."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pin: Mapped[str] = mapped_column(String(12), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    mode: Mapped[str] = mapped_column(String(16), default="live")  # live | campaign
+    bank_version_id: Mapped[int] = mapped_column(ForeignKey("bank_version.id"))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    roster_bound: Mapped[bool] = mapped_column(Boolean, default=False)
+    draw_seed: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Live state. `seq` grows with every phase change; transitions are compare-and-set on it,
+    # so when several processes run a contest's timer only one of them applies each step.
+    phase: Mapped[str] = mapped_column(String(16), default="lobby")
+    position: Mapped[int] = mapped_column(Integer, default=-1)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    phase_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_remaining: Mapped[float | None] = mapped_column()
+    bank_version: Mapped[BankVersion] = relationship()
+    units: Mapped[list[Unit]] = relationship(secondary="contest_unit", order_by="Unit.position")
+    questions: Mapped[list[ContestQuestion]] = relationship(
+        back_populates="contest", order_by="ContestQuestion.position"
+    )
+
+
+class ContestUnit(db.Model):
+    """A branch taking part in a contest."""
+
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
+
+
+class ContestQuestion(db.Model):
+    """The drawn question at one position of a live contest, with its stored deadline."""
+
+    __table_args__ = (UniqueConstraint("contest_id", "position"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id"))
+    time_limit: Mapped[int] = mapped_column(Integer)
+    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    contest: Mapped[Contest] = relationship(back_populates="questions")
+    question: Mapped[Question] = relationship()
+
+
+class Participant(db.Model):
+    """A member in one contest. `token` is the member's secret for resuming on reconnect."""
+
+    __table_args__ = (UniqueConstraint("contest_id", "roster_entry_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    seed: Mapped[int] = mapped_column(Integer)
+    roster_entry_id: Mapped[int | None] = mapped_column(ForeignKey("roster_entry.id"))
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kicked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The running streak, kept beside the answers so scoring an answer needs no history query.
+    streak: Mapped[int] = mapped_column(Integer, default=0)
+    streak_position: Mapped[int] = mapped_column(Integer, default=-1)
+    unit: Mapped[Unit] = relationship()
+
+
+class Answer(db.Model):
+    """One accepted answer. The unique constraint makes client retries idempotent."""
+
+    __table_args__ = (
+        UniqueConstraint("participant_id", "contest_question_id"),
+        Index("ix_answer_contest_question", "contest_id", "contest_question_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
+    contest_question_id: Mapped[int] = mapped_column(ForeignKey("contest_question.id"))
+    choice: Mapped[str] = mapped_column(String(32))  # sorted option ids joined by "," ("A,C")
+    correct: Mapped[bool] = mapped_column(Boolean)
+    points: Mapped[int] = mapped_column(Integer)
+    # What the answer earns if right: acked before the reveal without saying whether it is.
+    potential_points: Mapped[int] = mapped_column(Integer)
+    elapsed_ms: Mapped[int] = mapped_column(Integer)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,165 @@
+"""One payload builder per audience. Models are never serialised wholesale: each builder
+chooses its fields, and nothing built before a reveal carries the correct answer."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from . import standings
+from .engine import Phase
+from .models import Answer, Contest, ContestQuestion, Participant, Unit
+from .questions import question_type
+
+LEADERBOARD_SIZE = 10
+
+
+def ms(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp() * 1000)
+
+
+def question_for_player(cq: ContestQuestion) -> dict[str, Any]:
+    """The open question for phones and the big screen alike: canonical option order, no answer."""
+    q = cq.question
+    qtype = question_type(q.type)
+    options = [
+        {"id": oid, "text": text}
+        for oid, text in zip(qtype.option_ids(q.options), qtype.option_labels(q.options), strict=True)
+    ]
+    return {
+        "position": cq.position,
+        "type": q.type,
+        "type_label": qtype.label,
+        "stem": q.stem,
+        "options": options,
+        "opens_at": ms(cq.opens_at),
+        "closes_at": ms(cq.closes_at),
+        "time_limit": cq.time_limit,
+    }
+
+
+def reveal(session: Session, cq: ContestQuestion, participants: int) -> dict[str, Any]:
+    q = cq.question
+    distribution: Counter[str] = Counter()
+    for choice, count in session.execute(
+        select(Answer.choice, func.count()).where(Answer.contest_question_id == cq.id).group_by(Answer.choice)
+    ):
+        for option_id in choice.split(","):
+            distribution[option_id] += count
+    return {
+        "position": cq.position,
+        "correct": question_type(q.type).correct_ids(q.answer),
+        "explanation": q.explanation,
+        "source": q.source,
+        "distribution": dict(distribution),
+        "answered": _answered(session, cq.id),
+        "participants": participants,
+    }
+
+
+def _answered(session: Session, cq_id: int) -> int:
+    return session.scalar(select(func.count()).where(Answer.contest_question_id == cq_id)) or 0
+
+
+def leaderboard(session: Session, contest: Contest) -> dict[str, Any]:
+    units = {u.id: u.name for u in contest.units}
+    metric = contest.settings.get("ranking_metric", "avg_registered")
+    members = [
+        {"rank": m.rank, "name": m.name, "branch": units.get(m.unit_id, ""), "score": m.score, "correct": m.correct}
+        for m in standings.members(session, contest.id)[:LEADERBOARD_SIZE]
+    ]
+    branches = [
+        {
+            "rank": b.rank,
+            "id": b.unit_id,
+            "name": b.name,
+            "score": b.score,
+            "metric": round(b.metric(metric), 4),
+            "metric_label": standings.METRICS[metric],
+            "participants": b.participants,
+            "registered": b.registered,
+            "participation_rate": b.participation_rate,
+            "accuracy": round(b.accuracy, 4),
+        }
+        for b in standings.branches(session, contest, metric)
+    ]
+    return {"members": members, "branches": branches}
+
+
+def participant_count(session: Session, contest_id: int) -> int:
+    return session.scalar(
+        select(func.count()).where(Participant.contest_id == contest_id, Participant.kicked.is_(False))
+    ) or 0
+
+
+def phase_payload(session: Session, contest: Contest) -> dict[str, Any]:
+    """What everyone in the contest room sees in the current phase (`server_now` is set at send)."""
+    phase = Phase(contest.phase)
+    payload: dict[str, Any] = {
+        "seq": contest.seq,
+        "phase": phase.value,
+        "position": contest.position,
+        "total": len(contest.questions),
+        "contest": {"title": contest.title, "pin": contest.pin},
+        "question": None,
+        "reveal": None,
+        "leaderboard": None,
+    }
+    cq = current_question(contest)
+    if cq is not None and phase is not Phase.LOBBY:
+        payload["question"] = question_for_player(cq)
+        if phase is not Phase.QUESTION:
+            payload["reveal"] = reveal(session, cq, participant_count(session, contest.id))
+    if phase in (Phase.LEADERBOARD, Phase.FINISHED):
+        payload["leaderboard"] = leaderboard(session, contest)
+    return payload
+
+
+def current_question(contest: Contest) -> ContestQuestion | None:
+    if 0 <= contest.position < len(contest.questions):
+        return contest.questions[contest.position]
+    return None
+
+
+def me(session: Session, participant: Participant, contest: Contest) -> dict[str, Any]:
+    """The member's own part of a snapshot: never sent to anyone else."""
+    score = session.scalar(
+        select(func.coalesce(func.sum(Answer.points), 0)).where(Answer.participant_id == participant.id)
+    )
+    unit: Unit = participant.unit
+    return {
+        "name": participant.name,
+        "branch": {"id": unit.id, "name": unit.name},
+        "seed": participant.seed,
+        "score": int(score or 0),
+        "answer": own_answer(session, participant, contest),
+    }
+
+
+def own_answer(session: Session, participant: Participant, contest: Contest) -> dict[str, Any] | None:
+    cq = current_question(contest)
+    if cq is None or contest.phase == Phase.LOBBY:
+        return None
+    answer = session.scalar(
+        select(Answer).where(Answer.participant_id == participant.id, Answer.contest_question_id == cq.id)
+    )
+    if answer is None:
+        return None
+    result: dict[str, Any] = answer_result(answer, cq.position)
+    if cq.revealed_at is not None:
+        result.update(correct=answer.correct, points=answer.points)
+    return result
+
+
+def answer_result(answer: Answer, position: int) -> dict[str, Any]:
+    """The ack of an accepted answer; the same dict for a repeated answer or a snapshot."""
+    return {
+        "position": position,
+        "choice": answer.choice.split(","),
+        "elapsed_ms": answer.elapsed_ms,
+        "points_if_correct": answer.potential_points,
+    }

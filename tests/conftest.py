@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from quiz_server import create_app
+from quiz_server.config import Settings
+from quiz_server.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class FakeClock:
+    """An injected clock: time moves only when a test says so."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 11, 23, 8, 0, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings.from_env(
+        database_url=f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        secret_key="test-secret",
+        data_dir=tmp_path,
+        async_mode="threading",
+        message_queue=None,
+        public_url="http://quiz.test",
+        testing=True,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings):
+    app = create_app(settings)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def live_settings(settings: Settings, clock: FakeClock) -> Settings:
+    """Fake clock, no background timers: tests move time and call `live.tick` themselves."""
+    settings.clock = clock
+    settings.run_timers = False
+    return settings
+
+
+def make_bank(session, slug: str = "t-bank", n_single: int = 3):
+    """A small bank straight into the database: single, multiple and judge questions."""
+    from quiz_server.models import Bank, BankVersion, Question
+
+    bank = Bank(slug=slug, title="测试题库")
+    version = BankVersion(bank=bank, number=1, content_hash=slug, title="测试题库", categories=[])
+    rows = [
+        ("single", f"单选题{i}<script>x</script>", ["甲", "乙", "丙", "丁"], "B") for i in range(n_single)
+    ] + [
+        ("multiple", "多选题", ["甲", "乙", "丙", "丁"], ["A", "C"]),
+        ("judge", "判断题", [], True),
+    ]
+    for position, (qtype, stem, options, answer) in enumerate(rows):
+        version.questions.append(
+            Question(
+                qid=f"q{position}", position=position, type=qtype, stem=stem, options=options,
+                answer=answer, explanation=f"解析{position}", category="c", difficulty=1, source="来源",
+            )
+        )  # fmt: skip
+    session.add(version)
+    session.flush()
+    return version
+
+
+def make_branches(session, sizes=(10, 20)):
+    from quiz_server.models import Unit
+
+    agency = Unit(code="AG", name="机关党委", kind="agency")
+    units = [
+        Unit(code=f"B{i}", name=f"第{i + 1}党支部", kind="branch", parent=agency, registered=n, position=i)
+        for i, n in enumerate(sizes)
+    ]
+    session.add_all([agency, *units])
+    session.flush()
+    return units
+
+
+def make_user(session, username="org", role="organizer"):
+    from quiz_server.auth import create_user
+
+    user = create_user(username, "password123", role)
+    session.flush()
+    return user
+
+
+def login(client, user_id: int) -> None:
+    with client.session_transaction() as sess:
+        sess["_user_id"] = str(user_id)
+        sess["_fresh"] = True
