@@ -1,0 +1,146 @@
+"""A bank as read from a file (format-free), and how its content is identified across formats."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..models import BankVersion
+
+QUESTION_FIELDS = (
+    "type",
+    "stem",
+    "options",
+    "answer",
+    "explanation",
+    "category",
+    "difficulty",
+    "source",
+    "source_url",
+    "time_limit",
+    "tags",
+)
+
+
+@dataclass(frozen=True)
+class BankError:
+    """One problem, located, so an organizer can jump straight to it in the editor."""
+
+    file: str
+    line: int
+    field: str
+    message: str
+    column: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.where}: {self.field}: {self.message}"
+
+    @property
+    def where(self) -> str:
+        if self.column:
+            return f"row {self.line}, column {self.column}"
+        if self.file.lower().endswith(".xlsx"):
+            return f"row {self.line}"
+        return str(self.line)
+
+
+@dataclass(frozen=True)
+class Located:
+    """A value read from a file with where it was found; lists and dicts hold Located items."""
+
+    value: Any
+    line: int
+    column: str | None = None
+    text: str | None = None  # a scalar as written, so an option "1990" or "是" stays as typed
+    rejected: bool = False  # already reported (an unsafe tag); suppresses follow-on errors
+
+    def as_written(self) -> Any:
+        return self.text if self.text is not None and self.value is not None else self.value
+
+
+@dataclass
+class ParsedQuestion:
+    qid: str
+    type: str
+    stem: str
+    options: list[str]
+    answer: str | list[str] | bool
+    explanation: str
+    category: str
+    difficulty: int
+    source: str
+    source_url: str = ""
+    time_limit: int | None = None
+    tags: list[str] = field(default_factory=list)
+    line: int = 0
+
+    def content(self) -> dict[str, Any]:
+        return {"id": self.qid} | {name: getattr(self, name) for name in QUESTION_FIELDS}
+
+
+@dataclass
+class ParsedBank:
+    slug: str
+    title: str
+    version: str
+    locale: str
+    description: str
+    categories: list[dict[str, str]]
+    questions: list[ParsedQuestion]
+    source_name: str
+    cleaned: list[str] = field(default_factory=list)
+
+    def content(self) -> dict[str, Any]:
+        """The bank as plain data: what the hash covers and what the exports write."""
+        return {
+            "bank": {
+                "id": self.slug,
+                "title": self.title,
+                "version": self.version,
+                "locale": self.locale,
+                "description": self.description,
+                "categories": [dict(c) for c in self.categories],
+            },
+            "questions": [q.content() for q in self.questions],
+        }
+
+    @classmethod
+    def from_version(cls, version: BankVersion) -> ParsedBank:
+        return cls(
+            slug=version.bank.slug,
+            title=version.title,
+            version=version.declared_version,
+            locale=version.locale,
+            description=version.description,
+            categories=[dict(c) for c in version.categories],
+            questions=[_question_from_row(row) for row in version.questions],
+            source_name=version.source_name,
+        )
+
+
+def _question_from_row(row: Any) -> ParsedQuestion:
+    return ParsedQuestion(
+        qid=row.qid,
+        type=row.type,
+        stem=row.stem,
+        options=list(row.options or []),
+        answer=row.answer,
+        explanation=row.explanation,
+        category=row.category,
+        difficulty=row.difficulty,
+        source=row.source,
+        source_url=row.source_url,
+        time_limit=row.time_limit,
+        tags=list(row.tags or []),
+    )
+
+
+def content_hash(bank: ParsedBank) -> str:
+    """sha256 of canonical JSON: reformatting a file or switching YAML↔xlsx is not a new version."""
+    canonical = json.dumps(
+        bank.content(), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
