@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from flask import Flask
+from flask import Flask, has_app_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -43,6 +45,22 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     with app.app_context():
         db.create_all()
     return app
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def with_app_context(command: F) -> F:
+    """Run a command in an app context, building the app (without timers) only if needed."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        if has_app_context():
+            return command(*args, **kwargs)
+        with create_app(run_timers=False).app_context():
+            return command(*args, **kwargs)
+
+    return run  # type: ignore[return-value]
 
 
 def _register_blueprints(app: Flask) -> None:

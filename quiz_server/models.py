@@ -162,7 +162,9 @@ class Contest(db.Model):
     phase_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_remaining: Mapped[float | None] = mapped_column()
     bank_version: Mapped[BankVersion] = relationship()
-    units: Mapped[list[Unit]] = relationship(secondary="contest_unit", order_by="Unit.position")
+    units: Mapped[list[Unit]] = relationship(
+        secondary="contest_unit", order_by="[Unit.parent_id, Unit.position]"
+    )
     questions: Mapped[list[ContestQuestion]] = relationship(
         back_populates="contest", order_by="ContestQuestion.position"
     )

@@ -1,0 +1,165 @@
+"""The `quiz-server` command."""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import segno
+
+from . import with_app_context
+from .config import Settings
+
+SERVE_DEFAULT_PORT = 5000
+
+
+@click.group()
+def main() -> None:
+    """文明礼仪网络竞答 — civility-etiquette quiz contests."""
+
+
+def _attach_groups() -> None:
+    from .banks.commands import banks
+
+    main.add_command(banks)
+
+
+_attach_groups()
+
+
+@main.command("init-db")
+@with_app_context
+def init_db() -> None:
+    """Create the tables (the app also creates missing tables at start)."""
+    click.echo("database ready")
+
+
+@main.group()
+def users() -> None:
+    """Organizer and branch-secretary accounts."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["organizer", "secretary"]), default="organizer")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@with_app_context
+def users_create(username: str, role: str, password: str) -> None:
+    from .auth import create_user
+    from .extensions import db
+
+    try:
+        create_user(username, password, role)
+        db.session.commit()
+    except ValueError as err:
+        raise click.ClickException(str(err)) from err
+    except Exception as err:  # IntegrityError: the name is taken
+        raise click.ClickException(f"could not create {username!r}: {err.__class__.__name__}") from err
+    click.echo(f"created {role} {username}")
+
+
+# ------------------------------------------------------------------ serving
+
+
+def gunicorn_argv(host: str, port: int, worker_class: str = "gevent") -> list[str]:
+    """The production command, as the README gives it: one process, gevent, many connections."""
+    return [
+        sys.executable, "-m", "gunicorn",
+        "-k", worker_class, "-w", "1",
+        "--worker-connections", "4000",
+        "-b", f"{host}:{port}",
+        "--graceful-timeout", "5",
+        "quiz_server.wsgi:app",
+    ]  # fmt: skip
+
+
+def _check_port(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as err:
+            if err.errno == errno.EADDRINUSE:
+                raise click.ClickException(
+                    f"port {port} is already in use on {host}; choose another with --port"
+                ) from err
+            raise click.ClickException(f"cannot listen on {host}:{port}: {err.strerror}") from err
+
+
+def lan_address() -> str | None:
+    """The machine's LAN IPv4 address, found from its own interfaces (no packet is sent)."""
+    try:
+        out = subprocess.run(
+            ["ip", "-4", "-o", "addr", "show", "scope", "global"],
+            capture_output=True, text=True, timeout=3, check=False,
+        ).stdout  # fmt: skip
+    except OSError:
+        out = ""
+    for line in out.splitlines():
+        parts = line.split()
+        if "inet" in parts:
+            return parts[parts.index("inet") + 1].split("/")[0]
+    try:
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            address = str(info[4][0])
+            if not address.startswith("127."):
+                return address
+    except OSError:
+        pass
+    return None
+
+
+def _serve(host: str, port: int, env: dict[str, str]) -> None:
+    _check_port(host, port)
+    sys.stdout.flush()
+    os.execve(sys.executable, gunicorn_argv(host, port), {**os.environ, **env})
+
+
+@main.command()
+@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--port", default=SERVE_DEFAULT_PORT, show_default=True)
+def run(host: str, port: int) -> None:
+    """Serve with gunicorn (gevent) using the QUIZ_* environment."""
+    _serve(host, port, {})
+
+
+@main.command()
+@click.option("--host", default="0.0.0.0", show_default=True, help="address to listen on")
+@click.option("--port", default=SERVE_DEFAULT_PORT, show_default=True)
+@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
+              help="data folder (default: ./quiz-data)")  # fmt: skip
+def demo(host: str, port: int, data_dir: Path | None) -> None:
+    """Set up a demo organisation and contest on SQLite, print the URLs and the join QR, serve."""
+    from . import create_app
+    from .demo import seed_demo
+    from .extensions import db
+
+    _check_port(host, port)
+    if data_dir is not None:
+        os.environ["QUIZ_DATA_DIR"] = str(data_dir.resolve())
+    settings = Settings.from_env(run_timers=False)
+    shown_host = lan_address() if host in ("0.0.0.0", "") else host
+    base = f"http://{shown_host or '127.0.0.1'}:{port}"
+    public = settings.public_url or base
+    app = create_app(settings)
+    with app.app_context():
+        info = seed_demo(db.session)
+        contest_id, pin = info.contest.id, info.contest.pin
+    _print_demo(settings, public, port, contest_id, pin, info.username, info.password)
+    _serve(host, port, {"QUIZ_DATA_DIR": str(settings.data_dir), "QUIZ_PUBLIC_URL": public})
+
+
+def _print_demo(settings: Settings, public: str, port: int, contest_id: int, pin: str, user: str, password: str) -> None:
+    join = f"{public}/j/{pin}"
+    click.echo(f"\n  文明礼仪网络竞答 — demo   (data: {settings.data_dir})\n")
+    click.echo(f"  Big screen : http://127.0.0.1:{port}/host/{contest_id}")
+    click.echo(f"  Organizer  : http://127.0.0.1:{port}/admin/   user {user}  password {password}")
+    click.echo(f"  Phones join: {join}   PIN {pin}")
+    click.echo(f"  Standings  : {public}/standings/{pin}\n")
+    segno.make(join, error="m").terminal(compact=True)
+    click.echo("\n  Scan the code with a phone on the same network.  Ctrl+C stops the server.\n")

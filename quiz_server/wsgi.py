@@ -1,0 +1,14 @@
+"""The gunicorn entry point: `gunicorn -k gevent -w 1 quiz_server.wsgi:app`.
+
+gevent must patch the standard library before anything else is imported.
+"""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+from quiz_server import create_app  # noqa: E402
+from quiz_server.live import resume_timers  # noqa: E402
+
+app = create_app()
+resume_timers(app)
