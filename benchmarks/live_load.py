@@ -55,7 +55,7 @@ def seed(database_url: str, data_dir: Path, questions: int) -> tuple[int, str]:
             db.session,
             title="压测竞赛",
             bank_version=latest_version(db.session, "civility-etiquette"),
-            count=questions,
+            rule=questions,
             branches=branches,
             settings={"timing": {"question_seconds": 20, "auto_advance": False}},
             seed=1,

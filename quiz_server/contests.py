@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import secrets
 from collections.abc import Sequence
 from typing import Any
@@ -11,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import engine
+from .draw import DrawError, DrawRule, draw
 from .models import BankVersion, Contest, ContestQuestion, Question, Unit
 
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -31,29 +31,26 @@ def new_pin(session: Session) -> str:
     return pin
 
 
-def draw(pool: Sequence[Question], count: int, seed: int) -> list[Question]:
-    """`count` questions in random order, reproducible from `seed`."""
-    if count > len(pool):
-        raise ContestError(f"题库只有 {len(pool)} 道题，不够抽取 {count} 道")
-    return random.Random(seed).sample(list(pool), count)
-
-
 def create_contest(
     session: Session,
     *,
     title: str,
     bank_version: BankVersion,
-    count: int,
+    rule: DrawRule | int,
     branches: Sequence[Unit],
     settings: dict[str, Any] | None = None,
     seed: int | None = None,
     mode: str = "live",
     roster_bound: bool = False,
 ) -> Contest:
-    """Add a contest with its drawn questions to the session (the caller commits)."""
+    """Add a contest with its drawn questions to the session (the caller commits).
+
+    `rule` is a draw rule or just a count; the rule and the seed are stored with the contest,
+    so the draw can be reproduced."""
     if not branches:
         raise ContestError("至少选择一个参赛党支部")
-    merged = {**DEFAULT_SETTINGS, **(settings or {})}
+    rule = DrawRule(count=rule) if isinstance(rule, int) else rule
+    merged = {**DEFAULT_SETTINGS, **(settings or {}), "draw": rule.to_settings()}
     seed = secrets.randbelow(2**31) if seed is None else seed
     timing = engine.Timing.from_settings(merged)
     contest = Contest(
@@ -66,7 +63,11 @@ def create_contest(
         roster_bound=roster_bound,
         units=list(branches),
     )
-    for position, question in enumerate(draw(bank_version.questions, count, seed)):
+    try:
+        drawn = draw(bank_version.questions, rule, seed)
+    except DrawError as err:
+        raise ContestError(str(err)) from err
+    for position, question in enumerate(drawn):
         contest.questions.append(
             ContestQuestion(
                 position=position,

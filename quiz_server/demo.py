@@ -47,7 +47,7 @@ def seed_demo(session: Session) -> DemoInfo:
         version = latest_version(session, DEMO_BANK)
         assert version is not None, "bundled bank missing"
         contest = create_contest(
-            session, title=DEMO_TITLE, bank_version=version, count=10, branches=branches
+            session, title=DEMO_TITLE, bank_version=version, rule=10, branches=branches
         )
     session.commit()
     return DemoInfo(contest, "admin", password)

@@ -49,15 +49,18 @@ def postgres_missing() -> str | None:
 
 
 def fresh_postgres() -> str:
-    """An empty `public` schema in the test database, so each test starts clean."""
+    """An empty schema of this test process's own (test runs side by side don't collide),
+    made the connection's search path, so each test starts clean."""
     reason = postgres_missing()
     if reason:
         pytest.skip(reason)
+    schema = f"quiz_test_{os.getpid()}"
     engine = sa.create_engine(POSTGRES_URL)
     with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
     engine.dispose()
-    return POSTGRES_URL
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    return f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
