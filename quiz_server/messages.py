@@ -1,0 +1,126 @@
+"""The one catalogue of UI strings the pages' JavaScript shows, and the Chinese text of every
+refusal reason (the live layer builds an ack's `message` from `REFUSALS`).
+
+Static page text lives in the templates; anything a script composes at run time lives here,
+so a later locale (繁體) is one more catalogue, not a hunt through JS files.
+Placeholders are `{name}`; the pages fill them with a tiny formatter.
+"""
+
+from __future__ import annotations
+
+REFUSALS: dict[str, str] = {
+    # Answer and join refusals named in docs/live-protocol.md.
+    "not_joined": "尚未加入竞赛，请先加入",
+    "kicked": "您已被主持人移出本场竞答",
+    "not_open": "本题尚未开始作答",
+    "too_late": "已超过作答时间，本题不计分",
+    "already_answered": "本题已作答，答案不能更改",
+    "no_such_option": "选项无效，请重新选择",
+    "bad_request": "请求无效，请刷新页面后重试",
+    "wrong_phase": "当前环节不能进行此操作",
+    "no_such_contest": "竞赛码不存在，请核对后重新输入",
+    "no_such_branch": "请选择所在的党支部",
+    "name_required": "请填写姓名",
+    "not_on_roster": "参赛名单中没有找到您，请核对姓名和党员编号",
+    "already_joined": "您已在另一台设备上加入，请使用原设备继续",
+    "contest_over": "本场竞答已结束",
+    # Reasons the protocol does not list yet but a server may need (session, host, limits).
+    "name_too_long": "姓名不能超过 20 个字",
+    "unknown_token": "参赛记录已失效，请重新加入",
+    "forbidden": "您没有操作本场竞赛的权限",
+    "rate_limited": "操作太频繁，请稍后再试",
+    "server_error": "服务器繁忙，请稍后重试",
+}
+
+_COMMON: dict[str, str] = {
+    "status_connecting": "连接中…",
+    "status_connected": "已连接",
+    "status_disconnected": "网络断开，正在重连…",
+    "progress": "第 {n}/{total} 题",
+    "seconds": "{s} 秒",
+    "paused": "已暂停",
+    "time_up": "时间到",
+    "points": "{points} 分",
+    "refusal_fallback": "操作未成功，请重试",
+}
+
+_PLAY: dict[str, str] = {
+    "pin_required": "请输入竞赛码",
+    "contest_not_found": "未找到该竞赛，请核对竞赛码",
+    "contest_loading": "正在查找竞赛…",
+    "contest_closed": "本场竞答已结束，不能再加入",
+    "name_too_long": REFUSALS["name_too_long"],
+    "branch_required": REFUSALS["no_such_branch"],
+    "member_no_required": "请填写党员编号",
+    "network_error": "网络不畅，请稍后重试",
+    "joining": "正在加入…",
+    "join": "加入竞答",
+    "no_parent": "其他",
+    "submitting": "提交中…",
+    "submitted": "已提交，等待揭晓",
+    "retrying": "网络不稳，正在重新提交…",
+    "offline_pending": "网络断开，答案已保存，恢复后自动提交",
+    "answer_lost": "网络中断，本题答案未送达，不计分",
+    "answer_late_check": "网络恢复，正在确认上一题答案…",
+    "answer_delivered_late": "网络恢复，上一题答案已送达",
+    "not_answered": "本题未作答",
+    "correct": "回答正确",
+    "wrong": "回答错误",
+    "earned": "+{points} 分",
+    "correct_answer": "正确答案",
+    "source": "出处：{source}",
+    "multiple_hint": "多选题：可选多项，选好后点“提交”",
+    "chosen_count": "已选 {n} 项",
+    "submit": "提交",
+    "time_up_wait": "时间到，等待揭晓",
+    "standing_loading": "正在计算名次…",
+    "standing_failed": "名次暂时无法获取，稍后会自动更新",
+    "rank": "第 {rank} 名",
+    "rank_of": "共 {of} 人参赛",
+    "correct_count": "答对 {correct} 题",
+    "branch_rank": "{name}：支部排名第 {rank} 名（共 {of} 个）",
+    "session_ended": REFUSALS["unknown_token"],
+    "your_choice": "您的选择",
+}
+
+_HOST: dict[str, str] = {
+    "answered": "已作答 {answered} / {participants}",
+    "joined_total": "已加入 {total} 人",
+    "people": "{n} 人",
+    "start": "开始",
+    "next": "下一步",
+    "extend": "延长 10 秒",
+    "end": "结束",
+    "confirm_end": "再按一次确认结束",
+    "control_failed": "操作失败：{message}",
+    "watch_failed": "无法打开大屏：{message}",
+    "login_required": "登录已失效，请刷新页面并重新登录组织者账号",
+    "no_branches_joined": "等待参赛者扫码加入…",
+    "participation": "参与率 {rate}%",
+    "accuracy": "正确率 {rate}%",
+    "correct_answer": "正确答案",
+    "source": "出处：{source}",
+    "member_top": "个人前十",
+    "branch_standings": "支部排名",
+    "judge_true": "正确",
+    "judge_false": "错误",
+    "fullscreen": "全屏",
+    "exit_fullscreen": "退出全屏",
+    "finished_members": "个人前三名",
+    "finished_branches": "支部前三名",
+    "nobody": "暂无",
+}
+
+_PAGES: dict[str, dict[str, str]] = {"play": _PLAY, "host": _HOST}
+
+
+def strings_for(page: str) -> dict[str, object]:
+    """The strings a page's script needs, rendered into the page as JSON (`#strings`)."""
+    if page not in _PAGES:
+        raise KeyError(f"no strings for page {page!r}; expected one of {', '.join(_PAGES)}")
+    return {**_COMMON, **_PAGES[page], "refusals": dict(REFUSALS)}
+
+
+def refusal_message(reason: str) -> str:
+    """The Chinese text for a refusal reason (a generic line for a reason not catalogued)."""
+    return REFUSALS.get(reason, _COMMON["refusal_fallback"])
