@@ -63,6 +63,31 @@ def users_create(username: str, role: str, password: str) -> None:
     click.echo(f"created {role} {username}")
 
 
+@main.group()
+def orgs() -> None:
+    """Organisation tree (组织架构): units, registered head-counts and optional rosters."""
+
+
+@orgs.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+@with_app_context
+def orgs_import(ctx: click.Context, file: Path) -> None:
+    """Check a CSV or xlsx org file and store it (updates by unit code); nothing if any error."""
+    from .extensions import db
+    from .orgfile import import_file
+
+    summary, errors = import_file(db.session, file.name, file.read_bytes())
+    for error in errors:
+        click.echo(str(error), err=True)
+    if summary is None:
+        db.session.rollback()
+        click.echo(f"failed: {file} ({len(errors)} errors, nothing stored)", err=True)
+        ctx.exit(1)
+    db.session.commit()
+    click.echo(f"ok: {file}: {summary}")
+
+
 # ------------------------------------------------------------------ serving
 
 
@@ -163,3 +188,7 @@ def _print_demo(settings: Settings, public: str, port: int, contest_id: int, pin
     click.echo(f"  Standings  : {public}/standings/{pin}\n")
     segno.make(join, error="m").terminal(compact=True)
     click.echo("\n  Scan the code with a phone on the same network.  Ctrl+C stops the server.\n")
+
+
+if __name__ == "__main__":
+    main()

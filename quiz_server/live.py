@@ -24,7 +24,7 @@ from .contests import round_of, window_of
 from .engine import Phase, Refusal
 from .extensions import db, socketio
 from .messages import REFUSALS
-from .models import Answer, Contest, ContestQuestion, Participant, Question
+from .models import Answer, Contest, ContestQuestion, Participant, Question, RosterEntry
 from .questions import question_type
 
 log = logging.getLogger(__name__)
@@ -115,18 +115,38 @@ def on_join(data: dict[str, Any]) -> dict[str, Any]:
         return refuse("contest_over")
     if branch_id not in {u.id for u in contest.units}:
         return refuse("no_such_branch")
+    entry = _roster_entry(branch_id, name, data.get("member_no")) if contest.roster_bound else None
+    if contest.roster_bound and entry is None:
+        return refuse("not_on_roster")
     participant = Participant(
         contest_id=contest.id,
         unit_id=branch_id,
         name=name,
         token=secrets.token_urlsafe(24),
         seed=secrets.randbelow(2**31),
+        roster_entry_id=entry.id if entry else None,
     )
     db.session.add(participant)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # (contest, roster entry) is unique: one person, one join
+        db.session.rollback()
+        return refuse("already_joined")
     _bind(participant)
     mark_dirty(contest.id, "joined")
     return {"ok": True, "token": participant.token, "snapshot": snapshot(participant)}
+
+
+def _roster_entry(branch_id: int, name: str, member_no: Any) -> RosterEntry | None:
+    """The branch's roster line with this member number, if the name matches it too."""
+    if not isinstance(member_no, str) or not 0 < len(member_no.strip()) <= 32:
+        return None
+    entry = db.session.scalar(
+        select(RosterEntry).where(
+            RosterEntry.unit_id == branch_id, RosterEntry.member_no == member_no.strip()
+        )
+    )
+    return entry if entry is not None and " ".join(entry.name.split()) == name else None
 
 
 def _bind(participant: Participant) -> None:

@@ -228,7 +228,6 @@ def _unit_lines(table: Table, errors: list[OrgError]) -> list[UnitLine]:
             errors.append(OrgError(table.source, row, c[key][1], message))
 
         code, name, kind_word, parent, registered = (c[k][0] for k in UNIT_HEADERS)
-        before = len(errors)
         if not code:
             fail("code", "单位编码不能为空")
         elif len(code) > 64:
@@ -248,7 +247,7 @@ def _unit_lines(table: Table, errors: list[OrgError]) -> list[UnitLine]:
         if parent and parent == code:
             fail("parent", "上级编码不能是单位自己")
         seen.setdefault(code, row)
-        if len(errors) == before:
+        if code:  # kept even when faulty, so its parent is checked too (nothing is stored then)
             lines.append(UnitLine(row, code, name, kind or "", parent, count))
     return lines
 
@@ -415,10 +414,16 @@ SAMPLE_UNITS: list[tuple[str, str, str, str, int | None]] = [
     ("A02-B02", "机关第二党支部", "党支部", "A02", 11),
     ("S01-B01", "工委直属党支部", "党支部", "S01", 8),
 ]
-SAMPLE_ROSTER = [("A01-B01", "张伟", "0101"), ("A01-B01", "李娜", "0102"), ("A02-B01", "王芳", "3821")]
+SAMPLE_ROSTER = [
+    ("A01-B01", "张伟", "0101"),
+    ("A01-B01", "李娜", "0102"),
+    ("A02-B01", "王芳", "3821"),
+]
 GUIDE = [
-    "每行一个单位。层级：系统党委、机关党委、党总支 或 党支部；层级可多可少，支部可直接挂在系统党委下。",
-    "上级编码填上级单位的单位编码；最上层单位留空。党支部必须填写注册党员数（未参赛的党员按 0 分计入人均）。",
+    "每行一个单位。层级：系统党委、机关党委、党总支 或 党支部；"
+    "层级可多可少，支部可直接挂在系统党委下。",
+    "上级编码填上级单位的单位编码；最上层单位留空。"
+    "党支部必须填写注册党员数（未参赛的党员按 0 分计入人均）。",
     "再次导入时按单位编码更新名称、上级和人数；不会删除已有单位，历史成绩不受影响。",
     "「党员名单」工作表可选：仅“按名单参赛”的竞赛需要；党员编号可填党员编号或手机尾号。",
 ]

@@ -3,19 +3,22 @@
 Members rank by points, ties by less time spent on correct answers (so a member who answered
 nothing cannot win a tie by having used no time). Branches rank by the contest's metric
 (default: average over registered members, so turnout counts), ties by accuracy, then by the
-average time per correct answer.
+average time per correct answer. Agencies and systems roll up from their branches' sums and
+rank by the same metric and tie-breaks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Integer, case, func, select
 from sqlalchemy.orm import Session
 
 from .models import Answer, Contest, Participant, Unit
+from .orgs import Tree
 
 METRICS: dict[str, str] = {
     "avg_registered": "人均得分（按注册人数）",
@@ -51,6 +54,8 @@ class BranchRow:
     correct: int
     answered: int
     time_ms: int
+    kind: str = "branch"
+    parent_id: int | None = None
 
     @property
     def avg_participants(self) -> float:
@@ -89,7 +94,9 @@ def _member_totals(contest_id: int) -> Any:
             func.coalesce(func.sum(Answer.points), 0).label("score"),
             correct.cast(Integer).label("correct"),
             func.count(Answer.id).label("answered"),
-            func.coalesce(func.sum(case((Answer.correct, Answer.elapsed_ms), else_=0)), 0).label("time_ms"),
+            func.coalesce(func.sum(case((Answer.correct, Answer.elapsed_ms), else_=0)), 0).label(
+                "time_ms"
+            ),
         )
         .outerjoin(Answer, Answer.participant_id == Participant.id)
         .where(Participant.contest_id == contest_id, Participant.kicked.is_(False))
@@ -131,8 +138,11 @@ def branches(session: Session, contest: Contest, metric: str | None = None) -> l
 
 
 def _branch_row(unit: Unit, agg: Any) -> BranchRow:
-    values = [int(getattr(agg, k) or 0) if agg else 0 for k in ("participants", "score", "correct", "answered", "time_ms")]
-    return BranchRow(0, unit.id, unit.name, values[0], unit.registered, *values[1:])
+    keys = ("participants", "score", "correct", "answered", "time_ms")
+    values = [int(getattr(agg, k) or 0) if agg else 0 for k in keys]
+    return BranchRow(
+        0, unit.id, unit.name, values[0], unit.registered, *values[1:], parent_id=unit.parent_id
+    )
 
 
 def _rank_branches(rows: list[BranchRow], metric: str) -> list[BranchRow]:
@@ -157,3 +167,54 @@ def _ranks(rows: Iterable[Any], key: Any) -> list[int]:
         ranks.append(ranks[-1] if k == previous else index + 1)
         previous = k
     return ranks
+
+
+ADDITIVE = ("participants", "registered", "score", "correct", "answered", "time_ms")
+
+
+@dataclass(frozen=True)
+class Standings:
+    """Branches, and the agencies and systems above them, each ranked among its own kind."""
+
+    metric: str
+    branches: list[BranchRow]
+    agencies: list[BranchRow]
+    systems: list[BranchRow]
+    tree: Tree  # only the contest's branches and their ancestors
+
+    def row(self, unit_id: int) -> BranchRow:
+        return self._by_id[unit_id]
+
+    @cached_property
+    def _by_id(self) -> dict[int, BranchRow]:
+        return {r.unit_id: r for r in (*self.branches, *self.agencies, *self.systems)}
+
+    def outline(self) -> list[tuple[int, BranchRow]]:
+        """(depth, row) in the tree's display order, for rendering the standings as a tree."""
+        rows = self._by_id
+        return [(depth, rows[unit.id]) for depth, unit in self.tree.depth_first()]
+
+
+def rolled_up(session: Session, contest: Contest, metric: str | None = None) -> Standings:
+    """Branch standings plus agency and system standings summed from those branches.
+
+    Ratios come from the sums (Tree.rollup), so an agency's average weighs its branches by size."""
+    branch_rows = branches(session, contest, metric)
+    metric = metric or contest.settings.get("ranking_metric", "avg_registered")
+    full = Tree.load(session)
+    sums = full.rollup({r.unit_id: {k: getattr(r, k) for k in ADDITIVE} for r in branch_rows})
+    above = {a.id: a for r in branch_rows for a in full.ancestors(r.unit_id)}
+    rows = [_rolled_row(unit, sums[uid]) for uid, unit in above.items()]
+    tree = Tree.of([full.units[r.unit_id] for r in branch_rows] + list(above.values()))
+    return Standings(
+        metric,
+        branch_rows,
+        _rank_branches([r for r in rows if r.kind != "system"], metric),
+        _rank_branches([r for r in rows if r.kind == "system"], metric),
+        tree,
+    )
+
+
+def _rolled_row(unit: Unit, sums: Mapping[str, float]) -> BranchRow:
+    values = (int(sums[k]) for k in ADDITIVE)
+    return BranchRow(0, unit.id, unit.name, *values, kind=unit.kind, parent_id=unit.parent_id)

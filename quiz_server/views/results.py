@@ -1,0 +1,121 @@
+"""Results: the organizer's and branch secretaries' result pages and report downloads, and the
+public read-only standings page for the big screen.
+
+A secretary sees only the rows of the branches they are assigned to (User.units, or the
+branches under an assigned agency); organizers see everything.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from urllib.parse import quote
+
+from flask import Blueprint, abort, render_template
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from .. import reports, standings
+from ..auth import role_required
+from ..extensions import db
+from ..models import Contest
+from ..orgs import Tree
+from .player import clean_pin
+
+bp = Blueprint("results", __name__)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MEMBERS_SHOWN = 100
+REFRESH_SECONDS = 10
+BEIJING = timezone(timedelta(hours=8), "北京时间")
+
+
+def _contest_or_404(contest_id: int) -> Contest:
+    contest = db.session.get(Contest, contest_id)
+    if contest is None:
+        abort(404)
+    return contest
+
+
+def visible_branches(contest: Contest) -> set[int] | None:
+    """None for organizers (everything); a secretary's own branches in this contest, else 403."""
+    if current_user.role == "organizer":
+        return None
+    tree = Tree.load(db.session)
+    own = {b.id for unit in current_user.units for b in tree.branches_under(unit.id)}
+    mine = own & {u.id for u in contest.units}
+    if not mine:
+        abort(403)
+    return mine
+
+
+@bp.route("/admin/contests/<int:contest_id>/results")
+@role_required("organizer", "secretary")
+def contest_results(contest_id: int) -> str:
+    contest = _contest_or_404(contest_id)
+    scope = visible_branches(contest)
+    sheets = {s.key: s for s in reports.build(db.session, contest, scope)}
+    return render_template(
+        "results/contest.html",
+        contest=contest,
+        sheets=sheets,
+        limited=scope is not None,
+        metric_label=standings.METRICS[contest.settings.get("ranking_metric", "avg_registered")],
+        tie_break=standings.TIE_BREAK_NOTE,
+        member_tie_break=standings.MEMBER_TIE_BREAK_NOTE,
+        members_shown=MEMBERS_SHOWN,
+        csv_sheets=[s for s in sheets.values() if s.key != "about"],
+    )
+
+
+@bp.route("/admin/contests/<int:contest_id>/report.xlsx")
+@role_required("organizer", "secretary")
+def report_xlsx(contest_id: int) -> Response:
+    contest = _contest_or_404(contest_id)
+    sheets = reports.build(db.session, contest, visible_branches(contest))
+    name = reports.filename(contest, "成绩报表", datetime.now(UTC)) + ".xlsx"
+    return _download(reports.workbook_bytes(sheets), XLSX, name)
+
+
+@bp.route("/admin/contests/<int:contest_id>/report/<sheet>.csv")
+@role_required("organizer", "secretary")
+def report_csv(contest_id: int, sheet: str) -> Response:
+    contest = _contest_or_404(contest_id)
+    found = {s.key: s for s in reports.build(db.session, contest, visible_branches(contest))}
+    if sheet not in found:
+        abort(404)
+    name = reports.filename(contest, found[sheet].title, datetime.now(UTC)) + ".csv"
+    return _download(reports.csv_bytes(found[sheet]), "text/csv; charset=utf-8", name)
+
+
+def _download(data: bytes, mimetype: str, name: str) -> Response:
+    response = Response(data, mimetype=mimetype)
+    # RFC 6266: an ASCII fallback plus the UTF-8 name, which every current browser uses.
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"report{name[name.rindex('.') :]}\"; filename*=UTF-8''{quote(name)}"
+    )
+    response.cache_control.no_store = True
+    return response
+
+
+@bp.route("/standings/<pin>")
+def public_standings(pin: str) -> str:
+    """Read-only, no login: branch and unit figures only, never a member's name."""
+    found = clean_pin(pin)
+    contest = found and db.session.scalar(select(Contest).where(Contest.pin == found))
+    if not contest:
+        abort(404)
+    table = standings.rolled_up(db.session, contest)
+    best = max((r.metric(table.metric) for r in table.branches), default=0.0)
+    return render_template(
+        "results/standings.html",
+        contest=contest,
+        table=table,
+        outline=table.outline(),
+        metric=table.metric,
+        metric_label=standings.METRICS[table.metric],
+        best=best or 1.0,
+        tie_break=standings.TIE_BREAK_NOTE,
+        refresh=REFRESH_SECONDS,
+        updated_text=datetime.now(BEIJING).strftime("%H:%M:%S"),
+    )
