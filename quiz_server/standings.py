@@ -58,6 +58,10 @@ class BranchRow:
     parent_id: int | None = None
 
     @property
+    def total(self) -> int:
+        return self.score
+
+    @property
     def avg_participants(self) -> float:
         return self.score / self.participants if self.participants else 0.0
 
@@ -205,7 +209,8 @@ def rolled_up(session: Session, contest: Contest, metric: str | None = None) -> 
     sums = full.rollup({r.unit_id: {k: getattr(r, k) for k in ADDITIVE} for r in branch_rows})
     above = {a.id: a for r in branch_rows for a in full.ancestors(r.unit_id)}
     rows = [_rolled_row(unit, sums[uid]) for uid, unit in above.items()]
-    tree = Tree.of([full.units[r.unit_id] for r in branch_rows] + list(above.values()))
+    shown = [full.units[r.unit_id] for r in branch_rows] + list(above.values())
+    tree = Tree.of(sorted(shown, key=lambda u: (u.position, u.id)))  # siblings in display order
     return Standings(
         metric,
         branch_rows,
