@@ -138,7 +138,7 @@ def on_join(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _roster_entry(branch_id: int, name: str, member_no: Any) -> RosterEntry | None:
-    """The branch's roster line with this member number, if the name matches it too."""
+    """The branch's roster line with this number, if the name matches too (spaces ignored)."""
     if not isinstance(member_no, str) or not 0 < len(member_no.strip()) <= 32:
         return None
     entry = db.session.scalar(
@@ -146,7 +146,8 @@ def _roster_entry(branch_id: int, name: str, member_no: Any) -> RosterEntry | No
             RosterEntry.unit_id == branch_id, RosterEntry.member_no == member_no.strip()
         )
     )
-    return entry if entry is not None and " ".join(entry.name.split()) == name else None
+    same_name = entry is not None and "".join(entry.name.split()) == "".join(name.split())
+    return entry if same_name else None
 
 
 def _bind(participant: Participant) -> None:

@@ -348,7 +348,7 @@ def check_file(
     tables, errors = read_tables(filename, data)
     if errors:
         return None, errors
-    known = dict(session.execute(select(Unit.code, Unit.kind)).tuples().all())
+    known = dict(session.execute(select(Unit.code, Unit.kind)).all())
     return parse(tables, known)
 
 

@@ -269,3 +269,73 @@ def test_host_counters_reach_the_host_room_only(live_app, t, host):
     joined = [e["args"][0] for e in host.get_received("/host") if e["name"] == "joined"]
     assert joined[-1]["total"] == 1 and joined[-1]["branches"][0]["count"] == 1
     assert not [e for e in a1.get_received("/play") if e["name"] in ("joined", "progress")]
+
+
+# ---------------------------------------------------------------- roster-bound joining
+
+
+@pytest.fixture
+def roster_app(live_settings):
+    from quiz_server.models import RosterEntry
+
+    app = create_app(live_settings)
+    with app.app_context():
+        branches = make_branches(db.session)
+        db.session.add_all([
+            RosterEntry(unit_id=branches[0].id, name="张 三", member_no="0101"),
+            RosterEntry(unit_id=branches[1].id, name="李四", member_no="0101"),
+        ])  # fmt: skip
+        contest = create_contest(
+            db.session, title="名单竞赛", bank_version=make_bank(db.session), rule=3,
+            branches=branches, roster_bound=True, seed=3,
+        )  # fmt: skip
+        db.session.commit()
+        app.config["T"] = {"pin": contest.pin, "branches": [b.id for b in branches]}
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def roster_join(app, name, branch_index, member_no=None):
+    t = app.config["T"]
+    payload = {"pin": t["pin"], "name": name, "branch_id": t["branches"][branch_index]}
+    if member_no is not None:
+        payload["member_no"] = member_no
+    client = socketio.test_client(app, namespace="/play")
+    return client.emit("join", payload, namespace="/play", callback=True)
+
+
+@pytest.mark.parametrize(
+    ("name", "branch_index", "member_no"),
+    [
+        ("张三", 0, None),  # no member number
+        ("张三", 0, "0999"),  # unknown number
+        ("王五", 0, "0101"),  # number of someone else
+        ("张三", 1, "0101"),  # right person, another branch's roster
+        ("张三", 0, 101),  # not a string
+    ],
+)
+def test_roster_bound_join_refuses_whoever_is_not_on_the_branch_roster(roster_app, name, branch_index, member_no):
+    ack = roster_join(roster_app, name, branch_index, member_no)
+    assert ack["ok"] is False and ack["reason"] == "not_on_roster"
+    assert ack["message"] == "参赛名单中没有找到您，请核对姓名和党员编号"
+
+
+def test_roster_bound_join_once_per_roster_entry(roster_app):
+    first = roster_join(roster_app, "张三", 0, " 0101 ")  # spacing is forgiven
+    assert first["ok"] and first["snapshot"]["me"]["name"] == "张三"
+    again = roster_join(roster_app, "张 三", 0, "0101")
+    assert again["ok"] is False and again["reason"] == "already_joined"
+    other = roster_join(roster_app, "李四", 1, "0101")  # same number, other branch: another person
+    assert other["ok"]
+    with roster_app.app_context():
+        from quiz_server.models import Participant
+
+        rows = db.session.scalars(select(Participant.roster_entry_id)).all()
+    assert len(rows) == 2 and None not in rows
+
+
+def test_open_contest_ignores_member_number(live_app, t):
+    client = socketio.test_client(live_app, namespace="/play")
+    payload = {"pin": t["pin"], "name": "任何人", "branch_id": t["branches"][0], "member_no": "x"}
+    assert client.emit("join", payload, namespace="/play", callback=True)["ok"]

@@ -48,11 +48,8 @@ def index() -> str | Response:
 
 def _tree_view() -> dict[str, object]:
     tree = Tree.load(db.session)
-    roster = dict(
-        db.session.execute(select(RosterEntry.unit_id, func.count()).group_by(RosterEntry.unit_id))
-        .tuples()
-        .all()
-    )
+    counts = select(RosterEntry.unit_id, func.count()).group_by(RosterEntry.unit_id)
+    roster = {unit_id: n for unit_id, n in db.session.execute(counts)}
     registered = tree.rollup({u.id: {"registered": u.registered} for u in tree.units.values()
                               if u.kind == "branch"})  # fmt: skip
     branches = {uid: len(tree.branches_under(uid)) for uid in tree.units}
