@@ -67,10 +67,12 @@ def seed(members: int, questions: int, branches: int) -> int:
     for pid in pids:
         for cq in contest.questions:
             right = rng.random() < 0.7
-            rows.append({"contest_id": contest.id, "participant_id": pid,
-                         "contest_question_id": cq.id, "choice": "B" if right else "C", "correct": right,
-                         "points": rng.randint(500, 1000) if right else 0, "potential_points": 1000,
-                         "elapsed_ms": rng.randint(800, 15000)})  # fmt: skip
+            rows.append({
+                "contest_id": contest.id, "participant_id": pid, "contest_question_id": cq.id,
+                "choice": "B" if right else "C", "correct": right, "potential_points": 1000,
+                "points": rng.randint(500, 1000) if right else 0,
+                "elapsed_ms": rng.randint(800, 15000),
+            })  # fmt: skip
     db.session.execute(sa.insert(Answer), rows)
     db.session.commit()
     return contest.id
@@ -126,8 +128,8 @@ def bench(label: str, database_url: str, args: argparse.Namespace) -> None:
             for name, fn in cases.items():
                 times = timed(fn, args.runs)
                 median = statistics.median(times)
-                print(f"  {name:42s} median {median:7.1f} ms   "
-                      f"(min {min(times):.1f}, max {max(times):.1f}, {args.runs} runs)")  # fmt: skip
+                spread = f"(min {min(times):.1f}, max {max(times):.1f}, {args.runs} runs)"
+                print(f"  {name:42s} median {median:7.1f} ms   {spread}")
             db.session.remove()
             db.engine.dispose()
 
