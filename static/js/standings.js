@@ -1,10 +1,35 @@
-// Public standings page: refresh the table in place, without a page flash on the big screen.
-// The server renders (and escapes) the table; we swap in the parsed node, never innerHTML.
+// Public standings page: draw the bars, and refresh the table in place every few seconds so
+// the big screen never flashes; bars glide from their previous length (a small branch race).
+// The server renders and escapes the table; we swap in the parsed node, never innerHTML.
+// Widths are set through the CSSOM because the CSP forbids inline style attributes.
 (function () {
   "use strict";
   var live = document.getElementById("standings-live");
   if (!live) return;
   var seconds = parseInt(live.getAttribute("data-refresh"), 10) || 10;
+
+  function widths(root) {
+    var out = {};
+    root.querySelectorAll("tr[data-unit] .bar-fill").forEach(function (fill) {
+      out[fill.closest("tr").getAttribute("data-unit")] = fill.style.width;
+    });
+    return out;
+  }
+
+  function drawBars(root, previous) {
+    var fills = root.querySelectorAll("tr[data-unit] .bar-fill");
+    fills.forEach(function (fill) {
+      fill.style.width = previous[fill.closest("tr").getAttribute("data-unit")] || "0%";
+    });
+    window.requestAnimationFrame(function () {
+      window.requestAnimationFrame(function () {
+        fills.forEach(function (fill) {
+          var share = parseFloat(fill.getAttribute("data-w")) || 0;
+          fill.style.width = Math.max(0, Math.min(1, share)) * 100 + "%";
+        });
+      });
+    });
+  }
 
   function refresh() {
     if (document.hidden) return;
@@ -12,13 +37,18 @@
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) {
         if (!html) return;
-        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("standings-live");
+        var parsed = new DOMParser().parseFromString(html, "text/html").getElementById("standings-live");
         var current = document.getElementById("standings-live");
-        if (fresh && current) current.replaceWith(document.importNode(fresh, true));
+        if (!parsed || !current) return;
+        var fresh = document.importNode(parsed, true);
+        var previous = widths(current);
+        current.replaceWith(fresh);
+        drawBars(fresh, previous);
       })
       .catch(function () { /* offline for a moment: the next tick tries again */ });
   }
 
+  drawBars(live, {});
   window.setInterval(refresh, seconds * 1000);
   document.addEventListener("visibilitychange", refresh);
 })();
