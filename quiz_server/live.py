@@ -17,7 +17,7 @@ from flask import Flask, current_app, request, session
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import engine, payloads
+from . import engine, i18n, payloads
 from .auth import has_role
 from .config import Settings
 from .contests import round_of, window_of
@@ -44,8 +44,9 @@ def now() -> Any:
     return settings().clock()
 
 
-def room(contest_id: int) -> str:
-    return f"c{contest_id}"
+def room(contest_id: int, locale: str = i18n.HANS) -> str:
+    """The phones' room of a contest; members reading 繁體 share a second room per contest."""
+    return f"c{contest_id}" if locale == i18n.HANS else f"c{contest_id}:hant"
 
 
 def host_room(contest_id: int) -> str:
@@ -63,11 +64,12 @@ def handler(event: str, namespace: str) -> Callable[[Callable[..., Any]], Callab
         @wraps(fn)
         def wrapped(data: Any = None) -> Any:
             try:
-                return fn(data if isinstance(data, dict) else {})
+                result = fn(data if isinstance(data, dict) else {})
             except Exception:
                 log.exception("%s %s failed", namespace, event)
                 db.session.rollback()
-                return refuse("server_error")
+                result = refuse("server_error")
+            return i18n.convert(result, session.get("lang", i18n.HANS))
 
         socketio.on_event(event, wrapped, namespace=namespace)
         return wrapped
@@ -86,16 +88,24 @@ def _int(value: Any, low: int, high: int) -> int | None:
 
 @socketio.on("connect", namespace=PLAY)
 def play_connect(auth: Any = None) -> None:
-    token = auth.get("token") if isinstance(auth, dict) else None
+    auth = auth if isinstance(auth, dict) else {}
+    session["lang"] = i18n.normalise(auth.get("lang"))
+    token = auth.get("token")
     if not isinstance(token, str) or not 8 <= len(token) <= 64:
         return
     participant = db.session.scalar(select(Participant).where(Participant.token == token))
     if participant is None or participant.kicked:
         reason = "kicked" if participant else "unknown_token"
-        socketio.emit("session_ended", refuse(reason), to=request.sid, namespace=PLAY)  # type: ignore[attr-defined]
+        _to_self("session_ended", refuse(reason))
         return
     _bind(participant)
-    socketio.emit("snapshot", snapshot(participant), to=request.sid, namespace=PLAY)  # type: ignore[attr-defined]
+    _to_self("snapshot", snapshot(participant))
+
+
+def _to_self(event: str, payload: dict[str, Any]) -> None:
+    """An event for this socket only, in its member's language."""
+    payload = i18n.convert(payload, session.get("lang", i18n.HANS))
+    socketio.emit(event, payload, to=request.sid, namespace=PLAY)  # type: ignore[attr-defined]
 
 
 @handler("join", PLAY)
@@ -132,7 +142,8 @@ def on_join(data: dict[str, Any]) -> dict[str, Any]:
 def _bind(participant: Participant) -> None:
     session["pid"] = participant.id
     session["cid"] = participant.contest_id
-    socketio.server.enter_room(request.sid, room(participant.contest_id), namespace=PLAY)  # type: ignore[attr-defined]
+    locale = session.get("lang", i18n.HANS)
+    socketio.server.enter_room(request.sid, room(participant.contest_id, locale), namespace=PLAY)  # type: ignore[attr-defined]
 
 
 def snapshot(participant: Participant) -> dict[str, Any]:
@@ -357,11 +368,12 @@ def _stamp_question(contest: Contest, before: engine.Round, after: engine.Round,
 
 
 def broadcast(contest_id: int) -> None:
-    """One emit to the phones' room and one to the host room, whatever the number of phones."""
+    """One emit per audience (phones in 简体, phones in 繁體, the host), whatever the number of phones."""
     contest = db.session.get(Contest, contest_id)
     assert contest is not None
     payload = stamped(phase_payload(contest))
     socketio.emit("phase", payload, to=room(contest_id), namespace=PLAY)
+    socketio.emit("phase", i18n.convert(payload, i18n.HANT), to=room(contest_id, i18n.HANT), namespace=PLAY)
     socketio.emit("phase", payload, to=host_room(contest_id), namespace=HOST)
 
 
