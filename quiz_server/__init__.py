@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         app,
         async_mode=settings.async_mode,
         message_queue=settings.message_queue,
-        channel="quiz-server",
+        channel=settings.message_channel,
         cors_allowed_origins=[],
         ping_interval=10,
         ping_timeout=20,

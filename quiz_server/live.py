@@ -423,14 +423,33 @@ def tick(contest_id: int) -> float | None:
     return min((due - moment).total_seconds(), 1.0)
 
 
-def resume_timers(app: Flask) -> None:
-    """After a restart, pick up every contest that was running (its state is in the database)."""
-    with app.app_context():
-        running = db.session.scalars(
+WATCH_SECONDS = 5.0
+
+
+def running_contests() -> list[int]:
+    return list(
+        db.session.scalars(
             select(Contest.id).where(Contest.mode == "live", Contest.phase.notin_([Phase.LOBBY, Phase.FINISHED]))
-        ).all()
-    for contest_id in running:
-        ensure_timer(app, contest_id)
+        )
+    )
+
+
+def watch_contests(app: Flask) -> None:
+    """Keep a timer running in this process for every running contest, also those started by
+    another process or before a restart: state is in the database, and the compare-and-set in
+    `step` lets several processes' timers race safely, so a contest outlives any one process."""
+
+    def loop() -> None:
+        while True:
+            try:
+                with app.app_context():
+                    for contest_id in running_contests():
+                        ensure_timer(app, contest_id)
+            except Exception:
+                log.exception("contest watch failed; retrying")
+            socketio.sleep(WATCH_SECONDS)
+
+    socketio.start_background_task(loop)
 
 
 # ---------------------------------------------------------------- host counters, throttled
@@ -519,8 +538,11 @@ def on_watch(data: dict[str, Any]) -> dict[str, Any]:
     if contest is None:
         return refuse("no_such_contest")
     socketio.server.enter_room(request.sid, host_room(contest.id), namespace=HOST)  # type: ignore[attr-defined]
+    from .views.player import join_url
+
     snap = {
         **stamped(phase_payload(contest)),
+        "join_url": join_url(contest.pin),
         "joined": joined_counts(contest.id),
         "progress": progress_counts(contest.id),
     }

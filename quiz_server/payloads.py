@@ -105,6 +105,8 @@ def phase_payload(session: Session, contest: Contest) -> dict[str, Any]:
         "position": contest.position,
         "total": len(contest.questions),
         "contest": {"title": contest.title, "pin": contest.pin},
+        # The question's deadline, or when reveal/leaderboard move on (null: waiting for the host).
+        "phase_ends_at": ms(contest.phase_ends_at) if _auto(contest, phase) else None,
         "question": None,
         "reveal": None,
         "leaderboard": None,
@@ -117,6 +119,10 @@ def phase_payload(session: Session, contest: Contest) -> dict[str, Any]:
     if phase in (Phase.LEADERBOARD, Phase.FINISHED):
         payload["leaderboard"] = leaderboard(session, contest)
     return payload
+
+
+def _auto(contest: Contest, phase: Phase) -> bool:
+    return phase is Phase.QUESTION or bool(contest.settings.get("timing", {}).get("auto_advance", True))
 
 
 def current_question(contest: Contest) -> ContestQuestion | None:
