@@ -145,7 +145,7 @@ async def play(base: str, contest_id: int, pin: str, args: argparse.Namespace, s
         ack = await host.call("control", {"contest_id": contest_id, "action": action}, namespace="/host", timeout=30)
         assert ack["ok"], ack
 
-    cpu_before = cpu_seconds(server_pid)
+    cpu_before, wall_before, client_before = cpu_seconds(server_pid), time.perf_counter(), time.process_time()
     await control("start")
     for position in range(args.questions):
         await _wait(lambda: len(stats["ack"]) + len(stats["errors"]) >= args.phones * (position + 1), 30)
@@ -156,10 +156,12 @@ async def play(base: str, contest_id: int, pin: str, args: argparse.Namespace, s
         await control("next")  # next question, or finished
     await asyncio.sleep(1.0)
     cpu = cpu_seconds(server_pid) - cpu_before
+    wall = time.perf_counter() - wall_before
+    client_cpu = time.process_time() - client_before
     for phone in phones:
         await phone.sio.disconnect()
     await host.disconnect()
-    return {"stats": stats, "join_seconds": join_seconds, "cpu": cpu}
+    return {"stats": stats, "join_seconds": join_seconds, "cpu": cpu, "wall": wall, "client_cpu": client_cpu}
 
 
 def _branch_ids(base: str, pin: str) -> list[int]:
@@ -190,8 +192,10 @@ def report(result: dict, args: argparse.Namespace) -> None:
         print(f"{label:<22}{len(values):>7}{ms(values, .5):>9}{ms(values, .9):>9}{ms(values, .99):>9}{ms(values, 1):>9}")
     answers = len(s["ack"])
     print(f"answers acked {answers}, refused {len(s['refused'])}, errors {len(s['errors'])}")
-    print(f"server CPU during play {result['cpu']:.2f} s = {result['cpu'] / max(answers, 1) * 1e6:.0f} µs per answer "
-          f"(answer, its share of broadcasts and standings)")
+    print(f"play took {result['wall']:.1f} s: server CPU {result['cpu']:.2f} s ({result['cpu'] / result['wall']:.0%} of a core), "
+          f"load generator CPU {result['client_cpu']:.2f} s ({result['client_cpu'] / result['wall']:.0%})")
+    print(f"server CPU per answer {result['cpu'] / max(answers, 1) * 1e6:.0f} µs "
+          f"(the answer plus its share of broadcasts, standing requests and pings)")
     if s["ack"]:
         print(f"answer ack median {statistics.median(s['ack']) * 1000:.1f} ms")
 
