@@ -16,10 +16,7 @@ import argparse
 import asyncio
 import os
 import random
-import re
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +27,8 @@ import socketio
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from tests.servers import login_cookie, start_gunicorn, stop  # noqa: E402
 
 
 def seed(database_url: str, data_dir: Path, questions: int) -> tuple[int, str]:
@@ -64,24 +63,6 @@ def seed(database_url: str, data_dir: Path, questions: int) -> tuple[int, str]:
         return contest.id, contest.pin
 
 
-def start_server(port: int, env: dict[str, str], worker: str) -> subprocess.Popen[bytes]:
-    argv = [
-        sys.executable, "-m", "gunicorn", "-k", worker, "-w", "1",
-        "--worker-connections", "6000", "-b", f"127.0.0.1:{port}",
-        "--log-level", "warning", "quiz_server.wsgi:app",
-    ]  # fmt: skip
-    proc = subprocess.Popen(argv, env={**os.environ, **env}, cwd=ROOT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("server did not start within 30 s")
-
-
 def worker_pid(master: int) -> int:
     """gunicorn's worker is the master's only child; its CPU is the server's CPU."""
     children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
@@ -91,19 +72,6 @@ def worker_pid(master: int) -> int:
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def login_cookie(base: str) -> str:
-    http = requests.Session()
-    page = http.get(f"{base}/login", timeout=10).text
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-    assert token, "no CSRF token on the login page"
-    http.post(
-        f"{base}/login",
-        data={"csrf_token": token.group(1), "username": "bench", "password": "bench-password"},
-        timeout=10,
-    )
-    return "; ".join(f"{k}={v}" for k, v in http.cookies.items())
 
 
 class Phone:
@@ -170,14 +138,14 @@ async def play(base: str, contest_id: int, pin: str, args: argparse.Namespace, s
     join_seconds = time.perf_counter() - t0
 
     host = socketio.AsyncClient(reconnection=False)
-    await host.connect(base, namespaces=["/host"], headers={"Cookie": login_cookie(base)}, wait_timeout=20)
+    await host.connect(base, namespaces=["/host"], headers={"Cookie": login_cookie(base, "bench", "bench-password")}, wait_timeout=20)
     assert (await host.call("watch", {"contest_id": contest_id}, namespace="/host"))["ok"]
 
     async def control(action: str) -> None:
         ack = await host.call("control", {"contest_id": contest_id, "action": action}, namespace="/host", timeout=30)
         assert ack["ok"], ack
 
-    cpu_before = cpu_seconds(server_pid)
+    cpu_before, wall_before, client_before = cpu_seconds(server_pid), time.perf_counter(), time.process_time()
     await control("start")
     for position in range(args.questions):
         await _wait(lambda: len(stats["ack"]) + len(stats["errors"]) >= args.phones * (position + 1), 30)
@@ -188,10 +156,12 @@ async def play(base: str, contest_id: int, pin: str, args: argparse.Namespace, s
         await control("next")  # next question, or finished
     await asyncio.sleep(1.0)
     cpu = cpu_seconds(server_pid) - cpu_before
+    wall = time.perf_counter() - wall_before
+    client_cpu = time.process_time() - client_before
     for phone in phones:
         await phone.sio.disconnect()
     await host.disconnect()
-    return {"stats": stats, "join_seconds": join_seconds, "cpu": cpu}
+    return {"stats": stats, "join_seconds": join_seconds, "cpu": cpu, "wall": wall, "client_cpu": client_cpu}
 
 
 def _branch_ids(base: str, pin: str) -> list[int]:
@@ -222,8 +192,10 @@ def report(result: dict, args: argparse.Namespace) -> None:
         print(f"{label:<22}{len(values):>7}{ms(values, .5):>9}{ms(values, .9):>9}{ms(values, .99):>9}{ms(values, 1):>9}")
     answers = len(s["ack"])
     print(f"answers acked {answers}, refused {len(s['refused'])}, errors {len(s['errors'])}")
-    print(f"server CPU during play {result['cpu']:.2f} s = {result['cpu'] / max(answers, 1) * 1e6:.0f} µs per answer "
-          f"(answer, its share of broadcasts and standings)")
+    print(f"play took {result['wall']:.1f} s: server CPU {result['cpu']:.2f} s ({result['cpu'] / result['wall']:.0%} of a core), "
+          f"load generator CPU {result['client_cpu']:.2f} s ({result['client_cpu'] / result['wall']:.0%})")
+    print(f"server CPU per answer {result['cpu'] / max(answers, 1) * 1e6:.0f} µs "
+          f"(the answer plus its share of broadcasts, standing requests and pings)")
     if s["ack"]:
         print(f"answer ack median {statistics.median(s['ack']) * 1000:.1f} ms")
 
@@ -241,14 +213,13 @@ def main() -> None:
     args.db_kind = database.split(":", 1)[0]
     contest_id, pin = seed(database, data_dir, args.questions)
     env = {"QUIZ_DATABASE_URL": database, "QUIZ_DATA_DIR": str(data_dir), "QUIZ_PUBLIC_URL": f"http://127.0.0.1:{args.port}"}
-    server = start_server(args.port, env, args.worker)
+    server = start_gunicorn(args.port, env, args.worker)
     try:
         time.sleep(1.0)
         result = asyncio.run(play(f"http://127.0.0.1:{args.port}", contest_id, pin, args, worker_pid(server.pid)))
         report(result, args)
     finally:
-        server.terminate()
-        server.wait(timeout=15)
+        stop(server)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from flask import Flask, has_app_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from . import i18n
 from .config import Settings, resource_dir
 from .extensions import csrf, db, login_manager, socketio
 
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
+    i18n.init_app(app)
     _register_blueprints(app)
     # Handlers are registered at import of `live` (before init_app), so every app gets them.
     from . import live, models  # noqa: F401
@@ -36,7 +38,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         app,
         async_mode=settings.async_mode,
         message_queue=settings.message_queue,
-        channel="quiz-server",
+        channel=settings.message_channel,
         cors_allowed_origins=[],
         ping_interval=10,
         ping_timeout=20,

@@ -40,6 +40,7 @@ class Settings:
 
     database_url: str = ""
     message_queue: str | None = None
+    message_channel: str = "quiz-server"
     secret_key: str = ""
     public_url: str | None = None
     async_mode: str | None = None
@@ -57,6 +58,7 @@ class Settings:
         values: dict[str, object] = {
             "database_url": env.get("QUIZ_DATABASE_URL", ""),
             "message_queue": env.get("QUIZ_MESSAGE_QUEUE") or None,
+            "message_channel": env.get("QUIZ_MESSAGE_CHANNEL", "quiz-server"),
             "secret_key": env.get("QUIZ_SECRET_KEY", ""),
             "public_url": env.get("QUIZ_PUBLIC_URL") or None,
             "async_mode": env.get("QUIZ_ASYNC_MODE") or None,

@@ -28,7 +28,9 @@ class Utf8Json:
         return orjson.loads(data)
 
 
-db = SQLAlchemy(model_class=Base)
+# Sessions live for one request or socket event, so nothing gains from reloading every object
+# after a commit; the answer path acks straight from what it wrote.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 socketio = SocketIO(json=Utf8Json)
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -10,14 +10,15 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
 from flask import Flask, current_app, request, session
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import engine, payloads
+from . import engine, i18n, payloads
 from .auth import has_role
 from .config import Settings
 from .contests import round_of, window_of
@@ -25,7 +26,7 @@ from .engine import Phase, Refusal
 from .extensions import db, socketio
 from .messages import REFUSALS
 from .models import Answer, Contest, ContestQuestion, Participant, Question, RosterEntry
-from .questions import question_type
+from .questions import QuestionType, question_type
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,9 @@ def now() -> Any:
     return settings().clock()
 
 
-def room(contest_id: int) -> str:
-    return f"c{contest_id}"
+def room(contest_id: int, locale: str = i18n.HANS) -> str:
+    """The phones' room of a contest; members reading 繁體 share a second room per contest."""
+    return f"c{contest_id}" if locale == i18n.HANS else f"c{contest_id}:hant"
 
 
 def host_room(contest_id: int) -> str:
@@ -63,11 +65,12 @@ def handler(event: str, namespace: str) -> Callable[[Callable[..., Any]], Callab
         @wraps(fn)
         def wrapped(data: Any = None) -> Any:
             try:
-                return fn(data if isinstance(data, dict) else {})
+                result = fn(data if isinstance(data, dict) else {})
             except Exception:
                 log.exception("%s %s failed", namespace, event)
                 db.session.rollback()
-                return refuse("server_error")
+                result = refuse("server_error")
+            return i18n.convert(result, session.get("lang", i18n.HANS))
 
         socketio.on_event(event, wrapped, namespace=namespace)
         return wrapped
@@ -86,16 +89,24 @@ def _int(value: Any, low: int, high: int) -> int | None:
 
 @socketio.on("connect", namespace=PLAY)
 def play_connect(auth: Any = None) -> None:
-    token = auth.get("token") if isinstance(auth, dict) else None
+    auth = auth if isinstance(auth, dict) else {}
+    session["lang"] = i18n.normalise(auth.get("lang"))
+    token = auth.get("token")
     if not isinstance(token, str) or not 8 <= len(token) <= 64:
         return
     participant = db.session.scalar(select(Participant).where(Participant.token == token))
     if participant is None or participant.kicked:
         reason = "kicked" if participant else "unknown_token"
-        socketio.emit("session_ended", refuse(reason), to=request.sid, namespace=PLAY)  # type: ignore[attr-defined]
+        _to_self("session_ended", refuse(reason))
         return
     _bind(participant)
-    socketio.emit("snapshot", snapshot(participant), to=request.sid, namespace=PLAY)  # type: ignore[attr-defined]
+    _to_self("snapshot", snapshot(participant))
+
+
+def _to_self(event: str, payload: dict[str, Any]) -> None:
+    """An event for this socket only, in its member's language."""
+    payload = i18n.convert(payload, session.get("lang", i18n.HANS))
+    socketio.emit(event, payload, to=request.sid, namespace=PLAY)  # type: ignore[attr-defined]
 
 
 @handler("join", PLAY)
@@ -153,13 +164,15 @@ def _roster_entry(branch_id: int, name: str, member_no: Any) -> RosterEntry | No
 def _bind(participant: Participant) -> None:
     session["pid"] = participant.id
     session["cid"] = participant.contest_id
-    socketio.server.enter_room(request.sid, room(participant.contest_id), namespace=PLAY)  # type: ignore[attr-defined]
+    session["unit"] = participant.unit_id
+    locale = session.get("lang", i18n.HANS)
+    socketio.server.enter_room(request.sid, room(participant.contest_id, locale), namespace=PLAY)  # type: ignore[attr-defined]
 
 
 def snapshot(participant: Participant) -> dict[str, Any]:
-    contest = db.session.get(Contest, participant.contest_id)
-    assert contest is not None
-    return {**stamped(phase_payload(contest)), "me": payloads.me(db.session, participant, contest)}
+    payload = phase_payload_of(participant.contest_id)
+    me = payloads.me(db.session, participant, payload)
+    return {**stamped(payload), "me": me}
 
 
 @handler("sync", PLAY)
@@ -178,81 +191,127 @@ def _participant() -> Participant | None:
 # ---------------------------------------------------------------- phones: the answer path
 
 
+@dataclass(frozen=True)
+class _Asked:
+    """What never changes about a drawn question: cached per process for the answer path."""
+
+    cq_id: int
+    qtype: QuestionType
+    options: list[str]
+    answer: Any
+
+
+_asked: dict[tuple[int, int], _Asked] = {}
+
+
+def _asked_question(contest_id: int, position: int) -> _Asked | None:
+    key = (contest_id, position)
+    if key not in _asked:
+        row = db.session.execute(
+            select(ContestQuestion.id, Question.type, Question.options, Question.answer)
+            .join(Question, ContestQuestion.question_id == Question.id)
+            .where(ContestQuestion.contest_id == contest_id, ContestQuestion.position == position)
+        ).first()
+        if row is None:
+            return None
+        _asked[key] = _Asked(row.id, question_type(row.type), row.options, row.answer)
+    return _asked[key]
+
+
+_ANSWERS, _QUESTIONS, _PEOPLE, _CONTESTS = (
+    m.__table__ for m in (Answer, ContestQuestion, Participant, Contest)  # type: ignore[attr-defined]
+)
+# Built once: the answer path then skips statement construction and cache-key work per call.
+_ANSWER_STATE = (
+    select(
+        _QUESTIONS.c.opens_at, _QUESTIONS.c.closes_at, _QUESTIONS.c.revealed_at, _CONTESTS.c.settings,
+        _PEOPLE.c.kicked, _PEOPLE.c.streak, _PEOPLE.c.streak_position,
+    )  # fmt: skip
+    .select_from(
+        _QUESTIONS.join(_CONTESTS, _QUESTIONS.c.contest_id == _CONTESTS.c.id).join(
+            _PEOPLE, _PEOPLE.c.id == bindparam("pid")
+        )
+    )
+    .where(_QUESTIONS.c.id == bindparam("cq_id"))
+)
+_INSERT_ANSWER = insert(_ANSWERS)
+_UPDATE_STREAK = (
+    update(_PEOPLE)
+    .where(_PEOPLE.c.id == bindparam("pid"))
+    .values(streak=bindparam("new_streak"), streak_position=bindparam("new_position"))
+)
+
+
 @handler("answer", PLAY)
 def on_answer(data: dict[str, Any]) -> dict[str, Any]:
+    """The hot path: three statements (state, insert, update) and one commit, before the ack."""
     pid, cid = session.get("pid"), session.get("cid")
     position, raw = _int(data.get("position"), 0, 10_000), data.get("choice")
     if pid is None:
         return refuse("not_joined")
     if position is None or not isinstance(raw, list | str):
         return refuse("bad_request")
-    found = db.session.execute(
-        select(ContestQuestion, Question, Contest.settings)
-        .join(Question, ContestQuestion.question_id == Question.id)
-        .join(Contest, ContestQuestion.contest_id == Contest.id)
-        .where(ContestQuestion.contest_id == cid, ContestQuestion.position == position)
-    ).first()
-    participant = db.session.get(Participant, pid)
-    if found is None or participant is None:
+    asked = _asked_question(cid, position)
+    state = asked and db.session.execute(_ANSWER_STATE, {"pid": pid, "cq_id": asked.cq_id}).first()
+    if not asked or not state:
         return refuse(Refusal.NOT_OPEN, position=position)
-    if participant.kicked:
+    if state.kicked:
         return refuse(Refusal.KICKED, position=position)
-    return _take_answer(participant, *found, raw)
+    return _take_answer(pid, position, asked, state, raw)
 
 
-def _take_answer(
-    participant: Participant, cq: ContestQuestion, q: Question, contest_settings: dict[str, Any], raw: Any
-) -> dict[str, Any]:
-    qtype = question_type(q.type)
+def _take_answer(pid: int, position: int, asked: _Asked, state: Any, raw: Any) -> dict[str, Any]:
     moment = now()
-    refusal = engine.check_open(window_of(cq), moment, settings().answer_grace_seconds)
+    window = engine.Window(state.opens_at, state.closes_at, state.revealed_at)
+    refusal = engine.check_open(window, moment, settings().answer_grace_seconds)
     if refusal is not None:
-        return _stored_or(participant.id, cq, None, refusal)
-    choice = qtype.parse_choice(raw, q.options)
+        return _stored_or(pid, asked.cq_id, position, None, refusal)
+    choice = asked.qtype.parse_choice(raw, asked.options)
     if choice is None:
-        return refuse(Refusal.NO_SUCH_OPTION, position=cq.position)
+        return refuse(Refusal.NO_SUCH_OPTION, position=position)
     marked = engine.mark(
-        qtype,
-        q.answer,
+        asked.qtype,
+        asked.answer,
         choice,
-        position=cq.position,
-        window=window_of(cq),
+        position=position,
+        window=window,
         now=moment,
-        streak=engine.Streak(participant.streak, participant.streak_position),
-        scoring=engine.Scoring.from_settings(contest_settings),
+        streak=engine.Streak(state.streak, state.streak_position),
+        scoring=engine.Scoring.from_settings(state.settings),
     )
-    answer = Answer(
-        contest_id=cq.contest_id,
-        participant_id=participant.id,
-        contest_question_id=cq.id,
-        choice=",".join(choice),
-        correct=marked.correct,
-        points=marked.points,
-        potential_points=marked.potential_points,
-        elapsed_ms=marked.elapsed_ms,
-        answered_at=moment,
-    )
-    participant.streak, participant.streak_position = marked.streak.length, marked.streak.position
-    db.session.add(answer)
+    row = {
+        "contest_id": session["cid"],
+        "participant_id": pid,
+        "contest_question_id": asked.cq_id,
+        "choice": ",".join(choice),
+        "correct": marked.correct,
+        "points": marked.points,
+        "potential_points": marked.potential_points,
+        "elapsed_ms": marked.elapsed_ms,
+        "answered_at": moment,
+    }
     try:
+        db.session.execute(_INSERT_ANSWER, row)
+        streak = {"pid": pid, "new_streak": marked.streak.length, "new_position": marked.streak.position}
+        db.session.execute(_UPDATE_STREAK, streak)
         db.session.commit()  # durable before the ack
     except IntegrityError:
         db.session.rollback()
-        return _stored_or(participant.id, cq, choice, Refusal.ALREADY_ANSWERED)
-    mark_dirty(cq.contest_id, "progress")
-    return {"ok": True, **payloads.answer_result(answer, cq.position)}
+        return _stored_or(pid, asked.cq_id, position, choice, Refusal.ALREADY_ANSWERED)
+    mark_dirty(session["cid"], "progress")
+    return {"ok": True, **payloads.answer_result(Answer(**row), position)}
 
 
-def _stored_or(pid: int, cq: ContestQuestion, choice: list[str] | None, reason: str) -> dict[str, Any]:
+def _stored_or(pid: int, cq_id: int, position: int, choice: list[str] | None, reason: str) -> dict[str, Any]:
     """A retry of an answer already stored gets the stored result back; anything else, `reason`."""
     stored = db.session.scalar(
-        select(Answer).where(Answer.participant_id == pid, Answer.contest_question_id == cq.id)
+        select(Answer).where(Answer.participant_id == pid, Answer.contest_question_id == cq_id)
     )
     if stored is not None and (choice is None or stored.choice == ",".join(choice)):
-        return {"ok": True, **payloads.answer_result(stored, cq.position)}
+        return {"ok": True, **payloads.answer_result(stored, position)}
     if stored is not None:
-        return refuse(Refusal.ALREADY_ANSWERED, position=cq.position, choice=stored.choice.split(","))
-    return refuse(reason, position=cq.position)
+        return refuse(Refusal.ALREADY_ANSWERED, position=position, choice=stored.choice.split(","))
+    return refuse(reason, position=position)
 
 
 # ---------------------------------------------------------------- phones: own standing
@@ -263,13 +322,13 @@ _standings_cache: dict[int, tuple[int, dict[str, Any]]] = {}
 
 @handler("standing", PLAY)
 def on_standing(_data: dict[str, Any]) -> dict[str, Any]:
-    participant = _participant()
-    if participant is None:
+    pid, cid = session.get("pid"), session.get("cid")
+    if pid is None:
         return refuse("not_joined")
-    table = _standings_table(participant.contest_id)
-    me = table["members"].get(participant.id)
-    branch = table["branches"].get(participant.unit_id)
-    if me is None:
+    table = _standings_table(cid)
+    me = table["members"].get(pid)
+    branch = table["branches"].get(session.get("unit"))
+    if me is None or branch is None:
         return refuse("kicked")
     return {"ok": True, **me, "of": table["of"], "branch": {**branch, "of": table["branch_of"]}}
 
@@ -277,13 +336,14 @@ def on_standing(_data: dict[str, Any]) -> dict[str, Any]:
 def _standings_table(contest_id: int) -> dict[str, Any]:
     """Ranks for every member and branch, computed once per phase and kept for the requests
     that arrive spread over the leaderboard phase."""
-    contest = db.session.get(Contest, contest_id)
-    assert contest is not None
+    seq = current_seq(contest_id)
     cached = _standings_cache.get(contest_id)
-    if cached is not None and cached[0] == contest.seq:
+    if cached is not None and cached[0] == seq:
         return cached[1]
     from . import standings
 
+    contest = db.session.get(Contest, contest_id)
+    assert contest is not None
     members = standings.members(db.session, contest_id)
     branches = standings.branches(db.session, contest)
     table = {
@@ -292,7 +352,7 @@ def _standings_table(contest_id: int) -> dict[str, Any]:
         "of": len(members),
         "branch_of": len(branches),
     }
-    _standings_cache[contest_id] = (contest.seq, table)
+    _standings_cache[contest_id] = (seq, table)
     return table
 
 
@@ -302,12 +362,23 @@ def _standings_table(contest_id: int) -> dict[str, Any]:
 _phase_cache: dict[int, dict[str, Any]] = {}
 
 
-def phase_payload(contest: Contest) -> dict[str, Any]:
-    """The room's payload for the contest's current phase, built once per phase per process."""
-    cached = _phase_cache.get(contest.id)
-    if cached is None or cached["seq"] != contest.seq:
+_CURRENT_SEQ = select(_CONTESTS.c.seq).where(_CONTESTS.c.id == bindparam("cid"))
+
+
+def current_seq(contest_id: int) -> int | None:
+    """One indexed read: enough to tell whether a per-phase cache is still good."""
+    return db.session.execute(_CURRENT_SEQ, {"cid": contest_id}).scalar()
+
+
+def phase_payload_of(contest_id: int) -> dict[str, Any]:
+    """The room's payload for the contest's current phase, built once per phase per process;
+    a reconnect storm costs one light query per phone, not a payload build each."""
+    cached = _phase_cache.get(contest_id)
+    if cached is None or cached["seq"] != current_seq(contest_id):
+        contest = db.session.get(Contest, contest_id)
+        assert contest is not None
         cached = payloads.phase_payload(db.session, contest)
-        _phase_cache[contest.id] = cached
+        _phase_cache[contest_id] = cached
     return cached
 
 
@@ -378,11 +449,12 @@ def _stamp_question(contest: Contest, before: engine.Round, after: engine.Round,
 
 
 def broadcast(contest_id: int) -> None:
-    """One emit to the phones' room and one to the host room, whatever the number of phones."""
+    """One emit per audience (phones in 简体, phones in 繁體, the host), whatever the number of phones."""
     contest = db.session.get(Contest, contest_id)
     assert contest is not None
-    payload = stamped(phase_payload(contest))
+    payload = stamped(phase_payload_of(contest.id))
     socketio.emit("phase", payload, to=room(contest_id), namespace=PLAY)
+    socketio.emit("phase", i18n.convert(payload, i18n.HANT), to=room(contest_id, i18n.HANT), namespace=PLAY)
     socketio.emit("phase", payload, to=host_room(contest_id), namespace=HOST)
 
 
@@ -432,14 +504,33 @@ def tick(contest_id: int) -> float | None:
     return min((due - moment).total_seconds(), 1.0)
 
 
-def resume_timers(app: Flask) -> None:
-    """After a restart, pick up every contest that was running (its state is in the database)."""
-    with app.app_context():
-        running = db.session.scalars(
+WATCH_SECONDS = 5.0
+
+
+def running_contests() -> list[int]:
+    return list(
+        db.session.scalars(
             select(Contest.id).where(Contest.mode == "live", Contest.phase.notin_([Phase.LOBBY, Phase.FINISHED]))
-        ).all()
-    for contest_id in running:
-        ensure_timer(app, contest_id)
+        )
+    )
+
+
+def watch_contests(app: Flask) -> None:
+    """Keep a timer running in this process for every running contest, also those started by
+    another process or before a restart: state is in the database, and the compare-and-set in
+    `step` lets several processes' timers race safely, so a contest outlives any one process."""
+
+    def loop() -> None:
+        while True:
+            try:
+                with app.app_context():
+                    for contest_id in running_contests():
+                        ensure_timer(app, contest_id)
+            except Exception:
+                log.exception("contest watch failed; retrying")
+            socketio.sleep(WATCH_SECONDS)
+
+    socketio.start_background_task(loop)
 
 
 # ---------------------------------------------------------------- host counters, throttled
@@ -528,8 +619,11 @@ def on_watch(data: dict[str, Any]) -> dict[str, Any]:
     if contest is None:
         return refuse("no_such_contest")
     socketio.server.enter_room(request.sid, host_room(contest.id), namespace=HOST)  # type: ignore[attr-defined]
+    from .views.player import join_url
+
     snap = {
-        **stamped(phase_payload(contest)),
+        **stamped(phase_payload_of(contest.id)),
+        "join_url": join_url(contest.pin),
         "joined": joined_counts(contest.id),
         "progress": progress_counts(contest.id),
     }

@@ -105,6 +105,8 @@ def phase_payload(session: Session, contest: Contest) -> dict[str, Any]:
         "position": contest.position,
         "total": len(contest.questions),
         "contest": {"title": contest.title, "pin": contest.pin},
+        # The question's deadline, or when reveal/leaderboard move on (null: waiting for the host).
+        "phase_ends_at": ms(contest.phase_ends_at) if _auto(contest, phase) else None,
         "question": None,
         "reveal": None,
         "leaderboard": None,
@@ -119,14 +121,19 @@ def phase_payload(session: Session, contest: Contest) -> dict[str, Any]:
     return payload
 
 
+def _auto(contest: Contest, phase: Phase) -> bool:
+    return phase is Phase.QUESTION or bool(contest.settings.get("timing", {}).get("auto_advance", True))
+
+
 def current_question(contest: Contest) -> ContestQuestion | None:
     if 0 <= contest.position < len(contest.questions):
         return contest.questions[contest.position]
     return None
 
 
-def me(session: Session, participant: Participant, contest: Contest) -> dict[str, Any]:
-    """The member's own part of a snapshot: never sent to anyone else."""
+def me(session: Session, participant: Participant, phase: dict[str, Any]) -> dict[str, Any]:
+    """The member's own part of a snapshot, beside the room's `phase` payload: never sent to
+    anyone else."""
     score = session.scalar(
         select(func.coalesce(func.sum(Answer.points), 0)).where(Answer.participant_id == participant.id)
     )
@@ -136,21 +143,26 @@ def me(session: Session, participant: Participant, contest: Contest) -> dict[str
         "branch": {"id": unit.id, "name": unit.name},
         "seed": participant.seed,
         "score": int(score or 0),
-        "answer": own_answer(session, participant, contest),
+        "answer": own_answer(session, participant, phase),
     }
 
 
-def own_answer(session: Session, participant: Participant, contest: Contest) -> dict[str, Any] | None:
-    cq = current_question(contest)
-    if cq is None or contest.phase == Phase.LOBBY:
+def own_answer(session: Session, participant: Participant, phase: dict[str, Any]) -> dict[str, Any] | None:
+    if phase["question"] is None:
         return None
     answer = session.scalar(
-        select(Answer).where(Answer.participant_id == participant.id, Answer.contest_question_id == cq.id)
+        select(Answer)
+        .join(ContestQuestion, Answer.contest_question_id == ContestQuestion.id)
+        .where(
+            Answer.participant_id == participant.id,
+            ContestQuestion.contest_id == participant.contest_id,
+            ContestQuestion.position == phase["position"],
+        )
     )
     if answer is None:
         return None
-    result: dict[str, Any] = answer_result(answer, cq.position)
-    if cq.revealed_at is not None:
+    result = answer_result(answer, phase["position"])
+    if phase["reveal"] is not None:
         result.update(correct=answer.correct, points=answer.points)
     return result
 

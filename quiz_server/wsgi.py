@@ -8,7 +8,7 @@ from gevent import monkey
 monkey.patch_all()
 
 from quiz_server import create_app  # noqa: E402
-from quiz_server.live import resume_timers  # noqa: E402
+from quiz_server.live import watch_contests  # noqa: E402
 
 app = create_app()
-resume_timers(app)
+watch_contests(app)

@@ -271,6 +271,20 @@ def test_host_counters_reach_the_host_room_only(live_app, t, host):
     assert not [e for e in a1.get_received("/play") if e["name"] in ("joined", "progress")]
 
 
+def test_traditional_view_converts_questions_and_messages_but_not_ids(live_app, t, host):
+    hant = socketio.test_client(live_app, namespace="/play", auth={"lang": "zh-Hant"})
+    ack = hant.emit("join", {"pin": t["pin"], "name": "陈国华", "branch_id": t["branches"][0]}, namespace="/play", callback=True)
+    assert ack["ok"] and ack["snapshot"]["me"]["name"] == "陳國華"
+    hans, _ = phone(live_app, t, "张三", 0)
+    control(host, t, "start")
+    (traditional,), (simplified,) = phases(hant), phases(hans)
+    assert traditional["question"]["type_label"] == "單選題" or traditional["question"]["type_label"] in ("多選題", "判斷題")
+    assert simplified["question"]["type_label"] in ("单选题", "多选题", "判断题")
+    assert [o["id"] for o in traditional["question"]["options"]] == [o["id"] for o in simplified["question"]["options"]]
+    refused = hant.emit("answer", {"position": 0, "choice": ["Z"]}, namespace="/play", callback=True)
+    assert refused["reason"] == "no_such_option" and refused["message"] == "選項無效，請重新選擇"
+
+
 # ---------------------------------------------------------------- roster-bound joining
 
 

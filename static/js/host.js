@@ -407,12 +407,15 @@
   function renderFinished(p) {
     var lb = p.leaderboard || { members: [], branches: [] };
     showScene("finished");
-    renderPodium($("podium-members"), (lb.members || []).slice(0, 3), function (m) {
+    // Nobody stands on a podium with nothing scored.
+    var members = (lb.members || []).filter(function (m) { return m.score > 0; });
+    var branches = (lb.branches || []).filter(function (b) { return Number(b.metric) > 0; });
+    renderPodium($("podium-members"), members.slice(0, 3), function (m) {
       return { name: m.name, sub: m.branch, value: fmt("points", { points: number(m.score) }) };
     });
     var top = (lb.branches || [])[0];
     setText("fin-metric", top && top.metric_label ? "· " + top.metric_label : "");
-    renderPodium($("podium-branches"), (lb.branches || []).slice(0, 3), function (b) {
+    renderPodium($("podium-branches"), branches.slice(0, 3), function (b) {
       return { name: b.name, sub: "", value: number(b.metric) };
     });
   }

@@ -1,0 +1,67 @@
+"""Real server processes for tests and benchmarks: gunicorn as the README deploys it."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_gunicorn(port: int, env: dict[str, str], worker: str = "gevent", timeout: float = 30) -> subprocess.Popen[bytes]:
+    """`gunicorn -k gevent -w 1 quiz_server.wsgi:app` on 127.0.0.1:port, returned once it listens."""
+    argv = [
+        sys.executable, "-m", "gunicorn", "-k", worker, "-w", "1",
+        "--worker-connections", "6000", "-b", f"127.0.0.1:{port}",
+        "--log-level", "warning", "--graceful-timeout", "2", "quiz_server.wsgi:app",
+    ]  # fmt: skip
+    proc = subprocess.Popen(argv, env={**os.environ, **env}, cwd=ROOT)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"gunicorn did not listen on {port} within {timeout} s")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+def login_cookie(base: str, username: str, password: str) -> str:
+    """Log in through the real form (with its CSRF token); the session cookie as a header value."""
+    http = requests.Session()
+    page = http.get(f"{base}/login", timeout=10).text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    assert token, "no CSRF token on the login page"
+    reply = http.post(
+        f"{base}/login",
+        data={"csrf_token": token.group(1), "username": username, "password": password},
+        timeout=10,
+        allow_redirects=False,
+    )
+    assert reply.status_code == 302, f"login failed: {reply.status_code}"
+    return "; ".join(f"{k}={v}" for k, v in http.cookies.items())

@@ -1,0 +1,26 @@
+"""The Traditional Chinese view of pages, chosen per member and remembered."""
+
+from __future__ import annotations
+
+from quiz_server.i18n import convert, to_traditional
+
+
+def test_a_page_in_traditional_is_remembered_in_a_cookie(client):
+    page = client.get("/play?lang=zh-Hant")
+    assert page.status_code == 200
+    assert "quiz_lang=zh-Hant" in page.headers["Set-Cookie"]
+    text = page.get_data(as_text=True)
+    assert "競" in text and "竞" not in text
+    again = client.get("/play").get_data(as_text=True)  # the cookie keeps the choice
+    assert "競" in again
+    back = client.get("/play?lang=zh-Hans").get_data(as_text=True)
+    assert "竞" in back
+
+
+def test_conversion_leaves_ids_and_codes_alone():
+    payload = {"phase": "question", "stem": "文明养犬", "options": [{"id": "A", "text": "牵绳遛狗"}], "reason": "too_late"}
+    assert convert(payload, "zh-Hant") == {
+        "phase": "question", "stem": "文明養犬", "options": [{"id": "A", "text": "牽繩遛狗"}], "reason": "too_late",
+    }  # fmt: skip
+    assert convert(payload, "zh-Hans") is payload
+    assert to_traditional("机关党委") == "機關黨委"
