@@ -1,4 +1,4 @@
-"""Importing the organisation file: the shipped samples, bad rows, re-import, CLI and upload page."""
+"""Importing the org file: the shipped samples, bad rows, re-import, CLI and upload page."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from test_standings import seed_results
 from quiz_server import orgfile, standings
 from quiz_server.cli import main
 from quiz_server.extensions import db
-from quiz_server.models import RosterEntry, Unit
+from quiz_server.models import RosterEntry
 from quiz_server.orgs import Tree
 
 HEAD = "单位编码,单位名称,层级,上级编码,注册党员数\n"
@@ -38,10 +38,15 @@ def test_shipped_xlsx_sample_imports_tree_and_roster(app):
     summary, errors = run_import(app, "orgs-template.xlsx", SAMPLE_XLSX.read_bytes())
     assert errors == [] and (summary.created, summary.roster_added) == (8, 3)
     assert units(app) == [
-        (0, "S01", "system", 0), (1, "A01", "agency", 0), (2, "A01-B01", "branch", 12),
-        (2, "A01-B02", "branch", 18), (1, "A02", "agency", 0), (2, "A02-B01", "branch", 15),
-        (2, "A02-B02", "branch", 11), (1, "S01-B01", "branch", 8),
-    ]  # fmt: skip
+        (0, "S01", "system", 0),
+        (1, "A01", "agency", 0),
+        (2, "A01-B01", "branch", 12),
+        (2, "A01-B02", "branch", 18),
+        (1, "A02", "agency", 0),
+        (2, "A02-B01", "branch", 15),
+        (2, "A02-B02", "branch", 11),
+        (1, "S01-B01", "branch", 8),
+    ]
     with app.app_context():
         names = db.session.scalars(select(RosterEntry.name).order_by(RosterEntry.member_no)).all()
     assert names == ["张伟", "李娜", "王芳"]
@@ -59,11 +64,11 @@ def test_shipped_csv_sample_and_a_gb18030_csv_import(app):
 def test_bad_rows_are_all_reported_with_row_and_column_and_nothing_is_stored(app):
     text = HEAD + (
         "S,系统,系统党委,,\n"
-        "B1,,党支部,S,abc\n"       # row 3: no name, bad head-count
-        "B1,支部,小组,X,3\n"       # row 4: duplicate code, unknown kind, missing parent
-        "B2,支部二,党支部,B3,\n"   # row 5: no head-count; parent is a branch
+        "B1,,党支部,S,abc\n"  # row 3: no name, bad head-count
+        "B1,支部,小组,X,3\n"  # row 4: duplicate code, unknown kind, missing parent
+        "B2,支部二,党支部,B3,\n"  # row 5: no head-count; parent is a branch
         "B3,支部三,党支部,S,4\n"
-    )  # fmt: skip
+    )
     summary, errors = run_import(app, "bad.csv", text.encode())
     assert summary is None
     assert errors == [
@@ -91,7 +96,9 @@ def test_xlsx_errors_name_the_sheet_and_missing_columns(app):
     book.save(buffer)
     _, errors = run_import(app, "org.xlsx", buffer.getvalue())
     assert "org.xlsx「组织架构」 第 1 行：缺少“上级编码”列" in errors
-    assert "org.xlsx「党员名单」 第 2 行，A 列（支部编码）：支部编码“NOPE”不是已知的党支部" in errors
+    assert (
+        "org.xlsx「党员名单」 第 2 行，A 列（支部编码）：支部编码“NOPE”不是已知的党支部" in errors
+    )
     assert run_import(app, "org.xlsx", b"not a zip")[1] == [
         "org.xlsx 第 1 行：不是有效的 xlsx 工作簿（请用 Excel/WPS 另存为 .xlsx）"
     ]
@@ -101,13 +108,20 @@ def test_reimport_updates_by_code_and_keeps_results(app):
     with app.app_context():
         contest = seed_results(db.session)
         contest_id, before = contest.id, standings.branches(db.session, contest)
-    text = HEAD + "S,市直机关工委,系统党委,,\nA,教育局机关党委,机关党委,S,\nB1,第一支部（更名）,党支部,A,20\n"
+    rows = [
+        "S,市直机关工委,系统党委,,",
+        "A,教育局机关党委,机关党委,S,",
+        "B1,第一支部（更名）,党支部,A,20",
+    ]
+    text = HEAD + "\n".join(rows) + "\n"
     summary, errors = run_import(app, "again.csv", text.encode())
     assert errors == [] and (summary.created, summary.updated) == (0, 3)
     with app.app_context():
         from quiz_server.models import Contest
 
-        after = {r.name: r for r in standings.branches(db.session, db.session.get(Contest, contest_id))}
+        after = {
+            r.name: r for r in standings.branches(db.session, db.session.get(Contest, contest_id))
+        }
     renamed = after["第一支部（更名）"]
     old = next(r for r in before if r.name == "第一支部")
     assert (renamed.unit_id, renamed.score, renamed.participants) == (old.unit_id, 300, 2)
@@ -132,12 +146,26 @@ def test_upload_page_shows_errors_stores_nothing_then_imports(app, client):
     login(client, user_id)
     page = client.get("/admin/orgs/")
     assert page.status_code == 200 and "还没有组织架构" in page.get_data(as_text=True)
-    token = page.get_data(as_text=True).split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    bad = client.post("/admin/orgs/", data={"csrf_token": token, "file": (io.BytesIO((HEAD + "X,,党支部,,\n").encode()), "bad.csv")})
+    token = (
+        page.get_data(as_text=True)
+        .split('name="csrf_token" type="hidden" value="')[1]
+        .split('"')[0]
+    )
+    bad = client.post(
+        "/admin/orgs/",
+        data={
+            "csrf_token": token,
+            "file": (io.BytesIO((HEAD + "X,,党支部,,\n").encode()), "bad.csv"),
+        },
+    )
     text = bad.get_data(as_text=True)
     assert "未导入任何内容" in text and "单位名称不能为空" in text and "B 列（单位名称）" in text
     assert units(app) == []
-    good = client.post("/admin/orgs/", data={"csrf_token": token, "file": (io.BytesIO(SAMPLE_XLSX.read_bytes()), "org.xlsx")}, follow_redirects=True)
+    good = client.post(
+        "/admin/orgs/",
+        data={"csrf_token": token, "file": (io.BytesIO(SAMPLE_XLSX.read_bytes()), "org.xlsx")},
+        follow_redirects=True,
+    )
     text = good.get_data(as_text=True)
     assert "导入成功" in text and "工委直属党支部" in text
     assert ">64<" in text  # the system's head-count: 12 + 18 + 15 + 11 + 8

@@ -32,34 +32,99 @@ def test_workbook_sheets_and_branch_standings_cell_by_cell(app):
     book = workbook(app)
     assert book.sheetnames == ["支部排名", "机关排名", "个人成绩", "题目统计", "说明"]
     rows = values(book["支部排名"])
-    assert rows[0] == ["排名", "单位编码", "党支部", "上级单位", "注册党员数", "参赛人数", "参与率", "总得分",
-                       "人均得分（按参赛人数）", "人均得分（按注册人数）", "正确率", "答对平均用时（秒）"]  # fmt: skip
+    assert rows[0] == [
+        "排名",
+        "单位编码",
+        "党支部",
+        "上级单位",
+        "注册党员数",
+        "参赛人数",
+        "参与率",
+        "总得分",
+        "人均得分（按参赛人数）",
+        "人均得分（按注册人数）",
+        "正确率",
+        "答对平均用时（秒）",
+    ]
     assert rows[1] == [1, "C", "直属支部", "市直机关工委", 5, 2, 0.4, 300, 150, 60, 0.6667, 1.5]
     assert rows[2] == [2, "B2", "第二支部", "教育局机关党委", 4, 1, 0.25, 200, 200, 50, 1, 2]
     assert rows[3] == [3, "B1", "第一支部", "教育局机关党委", 10, 2, 0.2, 300, 150, 30, 0.75, 1.7]
     ws = book["支部排名"]
     assert ws["G2"].number_format == "0.0%" and ws["J2"].number_format == "0.00"
-    assert all(isinstance(ws.cell(2, col).value, int | float) for col in range(5, 13))  # numbers, not text
+    assert all(
+        isinstance(ws.cell(2, col).value, int | float) for col in range(5, 13)
+    )  # numbers, not text
 
 
 def test_agency_sheet_rolls_up_with_the_same_metrics(app):
     rows = values(workbook(app)["机关排名"])
     assert rows[0][:5] == ["排名", "层级", "单位编码", "单位名称", "党支部数"]
-    assert rows[1] == [1, "机关党委/党总支", "A", "教育局机关党委", 2, 14, 3, 0.2143, 500, 166.67, 35.71, 0.8333, 1.8]
-    assert rows[2] == [1, "系统党委", "S", "市直机关工委", 3, 19, 5, 0.2632, 800, 160, 42.11, 0.7778, 1.7]
+    assert rows[1] == [
+        1,
+        "机关党委/党总支",
+        "A",
+        "教育局机关党委",
+        2,
+        14,
+        3,
+        0.2143,
+        500,
+        166.67,
+        35.71,
+        0.8333,
+        1.8,
+    ]
+    assert rows[2] == [
+        1,
+        "系统党委",
+        "S",
+        "市直机关工委",
+        3,
+        19,
+        5,
+        0.2632,
+        800,
+        160,
+        42.11,
+        0.7778,
+        1.7,
+    ]
 
 
 def test_member_results_sheet(app):
     rows = values(workbook(app)["个人成绩"])
-    assert rows[0] == ["排名", "姓名", "党支部", "上级单位", "得分", "答对题数", "作答题数", "正确率", "答对总用时（秒）"]
+    assert rows[0] == [
+        "排名",
+        "姓名",
+        "党支部",
+        "上级单位",
+        "得分",
+        "答对题数",
+        "作答题数",
+        "正确率",
+        "答对总用时（秒）",
+    ]
     assert rows[1] == [1, "甲一", "第一支部", "教育局机关党委", 200, 2, 2, 1, 2]
     assert rows[5] == [5, "甲二", "第一支部", "教育局机关党委", 100, 1, 2, 0.5, 3]
 
 
 def test_question_statistics_most_missed_first(app):
     rows = values(workbook(app)["题目统计"])
-    assert rows[0] == ["题序", "题目编号", "题型", "分类", "题干", "正确答案", "作答人数", "答对人数", "通过率",
-                       "区分度", "最多人选的错误答案", "选该错误答案人数", "平均用时（秒）"]  # fmt: skip
+    assert rows[0] == [
+        "题序",
+        "题目编号",
+        "题型",
+        "分类",
+        "题干",
+        "正确答案",
+        "作答人数",
+        "答对人数",
+        "通过率",
+        "区分度",
+        "最多人选的错误答案",
+        "选该错误答案人数",
+        "平均用时（秒）",
+    ]
     second, first = rows[1], rows[2]
     # Question 2: 4 answered, 2 right; top 27 % (1 member: 甲一) right, bottom (甲二) wrong → 1.0.
     # Wrong answers C and A were chosen once each: the tie goes to the first letter.
@@ -91,7 +156,20 @@ def test_csv_of_each_sheet_matches_the_workbook(app, client):
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[0][:3] == ["排名", "单位编码", "党支部"]
-    assert rows[1] == ["1", "C", "直属支部", "市直机关工委", "5", "2", "0.4", "300", "150.0", "60.0", "0.6667", "1.5"]
+    assert rows[1] == [
+        "1",
+        "C",
+        "直属支部",
+        "市直机关工委",
+        "5",
+        "2",
+        "0.4",
+        "300",
+        "150.0",
+        "60.0",
+        "0.6667",
+        "1.5",
+    ]
     for sheet in ("agencies", "members", "questions"):
         assert client.get(f"/admin/contests/{contest_id}/report/{sheet}.csv").status_code == 200
     assert client.get(f"/admin/contests/{contest_id}/report/nope.csv").status_code == 404

@@ -27,7 +27,10 @@ def test_endpoints_have_the_agreed_names_and_urls(app):
     with app.test_request_context():
         assert url_for("results.contest_results", contest_id=3) == "/admin/contests/3/results"
         assert url_for("results.report_xlsx", contest_id=3) == "/admin/contests/3/report.xlsx"
-        assert url_for("results.report_csv", contest_id=3, sheet="members") == "/admin/contests/3/report/members.csv"
+        assert (
+            url_for("results.report_csv", contest_id=3, sheet="members")
+            == "/admin/contests/3/report/members.csv"
+        )
         assert url_for("results.public_standings", pin="123456") == "/standings/123456"
     views = app.view_functions
     assert views["results.contest_results"].required_roles == ("organizer", "secretary")
@@ -54,7 +57,9 @@ def test_secretary_sees_and_downloads_only_own_branch(app, client):
     page = client.get(f"/admin/contests/{contest_id}/results").get_data(as_text=True)
     assert "第一支部" in page and "甲一" in page
     assert "直属支部" not in page and "丙一" not in page and "乙一" not in page
-    book = openpyxl.load_workbook(io.BytesIO(client.get(f"/admin/contests/{contest_id}/report.xlsx").data))
+    book = openpyxl.load_workbook(
+        io.BytesIO(client.get(f"/admin/contests/{contest_id}/report.xlsx").data)
+    )
     assert [r[2] for r in book["支部排名"].iter_rows(min_row=2, values_only=True)] == ["第一支部"]
     members = client.get(f"/admin/contests/{contest_id}/report/members.csv").get_data(as_text=True)
     assert "甲一" in members and "丙一" not in members
@@ -85,9 +90,14 @@ def test_public_standings_render_the_tree_without_member_names(app, client):
     response = client.get(f"/standings/{pin}")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    order = [page.index(n) for n in ("市直机关工委", "教育局机关党委", "第一支部", "第二支部", "直属支部")]
+    order = [
+        page.index(n)
+        for n in ("市直机关工委", "教育局机关党委", "第一支部", "第二支部", "直属支部")
+    ]
     assert order == sorted(order)
-    assert "人均得分（按注册人数）" in page and "60.00" in page  # 直属支部: 300 points / 5 registered
+    assert (
+        "人均得分（按注册人数）" in page and "60.00" in page
+    )  # 直属支部: 300 points / 5 registered
     assert "甲一" not in page and "丙二" not in page
     assert "standings.js" in page and 'data-refresh="10"' in page
     assert client.get("/standings/999999").status_code == 404

@@ -39,18 +39,39 @@ def seed_results(session, metric: str = "avg_registered"):
     session.add_all([system, agency, b1, b2, c])
     version = make_bank(session)
     contest = create_contest(
-        session, title="测试竞赛", bank_version=version, rule=DrawRule(count=2, type={"single": 2}),
-        branches=[b1, b2, c], settings={"ranking_metric": metric}, seed=1,
-    )  # fmt: skip
+        session,
+        title="测试竞赛",
+        bank_version=version,
+        rule=DrawRule(count=2, type={"single": 2}),
+        branches=[b1, b2, c],
+        settings={"ranking_metric": metric},
+        seed=1,
+    )
     units = {"B1": b1, "B2": b2, "C": c}
     for index, (name, code, answers) in enumerate(ANSWERS):
-        p = Participant(contest_id=contest.id, unit_id=units[code].id, name=name, token=f"tok-{index:04d}", seed=index)
+        p = Participant(
+            contest_id=contest.id,
+            unit_id=units[code].id,
+            name=name,
+            token=f"tok-{index:04d}",
+            seed=index,
+        )
         session.add(p)
         session.flush()
         for position, correct, points, elapsed, choice in answers:
             cq = contest.questions[position]
-            session.add(Answer(contest_id=contest.id, participant_id=p.id, contest_question_id=cq.id, choice=choice,
-                               correct=correct, points=points, potential_points=points or 100, elapsed_ms=elapsed))  # fmt: skip
+            session.add(
+                Answer(
+                    contest_id=contest.id,
+                    participant_id=p.id,
+                    contest_question_id=cq.id,
+                    choice=choice,
+                    correct=correct,
+                    points=points,
+                    potential_points=points or 100,
+                    elapsed_ms=elapsed,
+                )
+            )
     session.commit()
     return contest
 
@@ -60,9 +81,12 @@ def test_members_rank_by_points_then_time_on_right_answers(app):
         contest = seed_results(db.session)
         rows = standings.members(db.session, contest.id)
     assert [(m.rank, m.name, m.score, m.time_ms) for m in rows] == [
-        (1, "甲一", 200, 2000), (2, "乙一", 200, 4000), (3, "丙一", 150, 1000),
-        (4, "丙二", 150, 2000), (5, "甲二", 100, 3000),
-    ]  # fmt: skip
+        (1, "甲一", 200, 2000),
+        (2, "乙一", 200, 4000),
+        (3, "丙一", 150, 1000),
+        (4, "丙二", 150, 2000),
+        (5, "甲二", 100, 3000),
+    ]
 
 
 def test_rollup_arithmetic_matches_hand_computed_values(app):
@@ -71,29 +95,55 @@ def test_rollup_arithmetic_matches_hand_computed_values(app):
     by_name = {r.name: r for r in (*table.branches, *table.agencies, *table.systems)}
     b1, agency, system = by_name["第一支部"], by_name["教育局机关党委"], by_name["市直机关工委"]
     assert (b1.participants, b1.registered, b1.score, b1.correct, b1.answered) == (2, 10, 300, 3, 4)
-    assert (b1.avg_registered, b1.avg_participants, b1.participation_rate, b1.accuracy) == (30, 150, 0.2, 0.75)
+    assert (b1.avg_registered, b1.avg_participants, b1.participation_rate, b1.accuracy) == (
+        30,
+        150,
+        0.2,
+        0.75,
+    )
     # Agency = B1 + B2: 3 of 14 joined, 500 points, 5 of 6 right; ratios from the sums.
-    assert (agency.participants, agency.registered, agency.score, agency.correct, agency.answered) == (3, 14, 500, 5, 6)
+    assert (
+        agency.participants,
+        agency.registered,
+        agency.score,
+        agency.correct,
+        agency.answered,
+    ) == (3, 14, 500, 5, 6)
     assert agency.avg_registered == approx(500 / 14)
     assert agency.avg_participants == approx(500 / 3)
     assert agency.participation_rate == approx(3 / 14)
     assert agency.accuracy == approx(5 / 6)
     assert agency.avg_time_ms == approx(9000 / 5)
     # System = every branch: 5 of 19, 800 points, 7 of 9 right.
-    assert (system.participants, system.registered, system.score, system.correct, system.answered) == (5, 19, 800, 7, 9)
+    assert (
+        system.participants,
+        system.registered,
+        system.score,
+        system.correct,
+        system.answered,
+    ) == (5, 19, 800, 7, 9)
     assert system.avg_registered == approx(800 / 19)
-    assert [r.name for r in table.agencies] == ["教育局机关党委"] and [r.name for r in table.systems] == ["市直机关工委"]
+    assert [r.name for r in table.agencies] == ["教育局机关党委"] and [
+        r.name for r in table.systems
+    ] == ["市直机关工委"]
     # The tree outline nests the direct branch under the system, after the agency's branches.
     assert [(d, r.name) for d, r in table.outline()] == [
-        (0, "市直机关工委"), (1, "教育局机关党委"), (2, "第一支部"), (2, "第二支部"), (1, "直属支部"),
-    ]  # fmt: skip
+        (0, "市直机关工委"),
+        (1, "教育局机关党委"),
+        (2, "第一支部"),
+        (2, "第二支部"),
+        (1, "直属支部"),
+    ]
 
 
 @pytest.mark.parametrize(
     ("metric", "order"),
     [
         ("avg_registered", ["直属支部", "第二支部", "第一支部"]),  # 60, 50, 30
-        ("avg_participants", ["第二支部", "第一支部", "直属支部"]),  # 200, 150 = 150: accuracy 75 % beats 67 %
+        (
+            "avg_participants",
+            ["第二支部", "第一支部", "直属支部"],
+        ),  # 200, 150 = 150: accuracy 75 % beats 67 %
         ("total", ["第一支部", "直属支部", "第二支部"]),  # 300 = 300: accuracy decides, then 200
         ("participation_rate", ["直属支部", "第二支部", "第一支部"]),  # 40 %, 25 %, 20 %
         ("accuracy", ["第二支部", "第一支部", "直属支部"]),
@@ -108,7 +158,9 @@ def test_each_contest_chooses_its_metric(app, metric, order):
 
 
 def row(unit_id, score, correct, answered, time_ms, participants=1, registered=1):
-    return BranchRow(0, unit_id, f"支部{unit_id}", participants, registered, score, correct, answered, time_ms)
+    return BranchRow(
+        0, unit_id, f"支部{unit_id}", participants, registered, score, correct, answered, time_ms
+    )
 
 
 def test_ties_break_on_accuracy_then_time_and_full_ties_share_a_rank():
