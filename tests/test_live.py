@@ -329,7 +329,9 @@ def roster_join(app, name, branch_index, member_no=None):
         ("张三", 0, 101),  # not a string
     ],
 )
-def test_roster_bound_join_refuses_who_is_not_on_the_roster(roster_app, name, branch_index, member_no):
+def test_roster_bound_join_refuses_who_is_not_on_the_roster(
+    roster_app, name, branch_index, member_no
+):
     ack = roster_join(roster_app, name, branch_index, member_no)
     assert ack["ok"] is False and ack["reason"] == "not_on_roster"
     assert ack["message"] == "参赛名单中没有找到您，请核对姓名和党员编号"
