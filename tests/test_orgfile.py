@@ -55,6 +55,9 @@ def test_shipped_xlsx_sample_imports_tree_and_roster(app):
 def test_shipped_csv_sample_and_a_gb18030_csv_import(app):
     _, errors = run_import(app, "orgs-template.csv", SAMPLE_CSV.read_bytes())
     assert errors == [] and len(units(app)) == 8
+    roster = (ROOT / "samples" / "roster-template.csv").read_bytes()
+    summary, errors = run_import(app, "roster-template.csv", roster)
+    assert errors == [] and (summary.created, summary.roster_added) == (0, 3)
     text = HEAD + "S01-B02,新建党支部,党支部,S01,7\n"
     summary, errors = run_import(app, "wps.csv", text.encode("gb18030"))
     assert errors == [] and summary.created == 1
