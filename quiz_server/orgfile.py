@@ -17,7 +17,7 @@ import openpyxl
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from .models import RosterEntry, Unit
 
@@ -170,16 +170,16 @@ def _table(source: str, rows: list[tuple[int, list[str]]]) -> Table:
 
 
 def parse(
-    tables: Iterable[Table], known: Mapping[str, str]
+    tables: Iterable[Table], known: Mapping[str, tuple[str, str]]
 ) -> tuple[OrgFile | None, list[OrgError]]:
     """Every unit and roster line, or None and every error. `known` maps codes already stored
-    to their kind, so a file may add branches under units imported earlier."""
+    to (kind, parent code), so a file may add branches under units imported earlier."""
     found, errors = OrgFile(), []
     tables = list(tables)
     for table in tables:
         if _has_headers(table, UNIT_HEADERS):
             found.units += _unit_lines(table, errors)
-    kinds = {**known, **{u.code: u.kind for u in found.units}}
+    kinds = {**{c: k for c, (k, _) in known.items()}, **{u.code: u.kind for u in found.units}}
     for table in tables:
         if _has_headers(table, ROSTER_HEADERS):
             found.roster += _roster_lines(table, kinds, errors)
@@ -293,40 +293,38 @@ def _roster_lines(
 
 
 def _tree_errors(
-    tables: list[Table], units: list[UnitLine], known: Mapping[str, str]
+    tables: list[Table], units: list[UnitLine], known: Mapping[str, tuple[str, str]]
 ) -> list[OrgError]:
-    """Parents must exist, must not be branches, and the tree must have no cycle."""
-    table = next(
-        (
-            t
-            for t in tables
-            if _has_headers(t, UNIT_HEADERS) and t.column(UNIT_HEADERS["parent"]) is not None
-        ),
-        None,
-    )
-    if table is None:
+    """Parents must exist and must not be branches, and the tree (stored units included) must
+    have no cycle: a loop would hang every roll-up."""
+    table = next((t for t in tables if t.column(UNIT_HEADERS["parent"]) is not None), None)
+    if table is None or not units:
         return []
     place = table.place(table.column(UNIT_HEADERS["parent"]))  # type: ignore[arg-type]
-    kinds = {**known, **{u.code: u.kind for u in units}}
-    parents = {u.code: u.parent for u in units}
+    kinds = {**{c: k for c, (k, _) in known.items()}, **{u.code: u.kind for u in units}}
+    parents = {**{c: p for c, (_, p) in known.items()}, **{u.code: u.parent for u in units}}
+    in_file = {u.code for u in units}
+    with_children = {p for c, (_, p) in known.items() if c not in in_file}  # stored children
+    kind_place = table.place(table.column(UNIT_HEADERS["kind"]))  # type: ignore[arg-type]
     errors = []
     for unit in units:
-        if not unit.parent:
-            continue
-        if unit.parent not in kinds:
-            errors.append(OrgError(table.source, unit.row, place, f"上级编码“{unit.parent}”不存在"))
-        elif kinds[unit.parent] == "branch":
-            errors.append(
-                OrgError(
-                    table.source,
-                    unit.row,
-                    place,
-                    f"上级“{unit.parent}”是党支部，党支部下不能再有单位",
-                )
-            )
-        elif _cycles(unit.code, parents):
-            errors.append(OrgError(table.source, unit.row, place, "上级关系形成了循环"))
+        message = _parent_problem(unit, kinds, parents)
+        if message:
+            errors.append(OrgError(table.source, unit.row, place, message))
+        if unit.kind == "branch" and unit.code in with_children:
+            message = "该单位下还有下级单位，不能设为党支部"
+            errors.append(OrgError(table.source, unit.row, kind_place, message))
     return errors
+
+
+def _parent_problem(unit: UnitLine, kinds: Mapping[str, str], parents: Mapping[str, str]) -> str:
+    if not unit.parent:
+        return ""
+    if unit.parent not in kinds:
+        return f"上级编码“{unit.parent}”不存在"
+    if kinds[unit.parent] == "branch":
+        return f"上级“{unit.parent}”是党支部，党支部下不能再有单位"
+    return "上级关系形成了循环" if _cycles(unit.code, parents) else ""
 
 
 def _cycles(code: str, parents: Mapping[str, str]) -> bool:
@@ -348,8 +346,11 @@ def check_file(
     tables, errors = read_tables(filename, data)
     if errors:
         return None, errors
-    known = dict(session.execute(select(Unit.code, Unit.kind)).all())
-    return parse(tables, known)
+    parent = aliased(Unit)
+    rows = session.execute(
+        select(Unit.code, Unit.kind, parent.code).outerjoin(parent, Unit.parent_id == parent.id)
+    )
+    return parse(tables, {code: (kind, up or "") for code, kind, up in rows})
 
 
 def store(session: Session, found: OrgFile) -> ImportSummary:

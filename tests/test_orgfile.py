@@ -181,3 +181,13 @@ def test_upload_page_is_for_organizers_only(app, client):
         db.session.commit()
     login(client, user_id)
     assert client.get("/admin/orgs/").status_code == 403
+
+
+def test_reimport_cannot_loop_the_tree_or_turn_a_parent_into_a_branch(app):
+    run_import(app, "orgs.csv", SAMPLE_CSV.read_bytes())
+    # S01 under one of its own agencies (stored, not in this file): a loop would hang roll-ups.
+    _, errors = run_import(app, "loop.csv", (HEAD + "S01,市直机关工委,系统党委,A01,\n").encode())
+    assert errors == ["loop.csv 第 2 行，D 列（上级编码）：上级关系形成了循环"]
+    _, errors = run_import(app, "kind.csv", (HEAD + "A01,市教育局机关党委,党支部,S01,5\n").encode())
+    assert errors == ["kind.csv 第 2 行，C 列（层级）：该单位下还有下级单位，不能设为党支部"]
+    assert (1, "A01", "agency", 0) in units(app)
