@@ -9,7 +9,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from .. import orgfile
+from .. import orgfile, orgtemplate
 from ..auth import role_required
 from ..extensions import db
 from ..models import RosterEntry
@@ -66,7 +66,7 @@ def _tree_view() -> dict[str, object]:
 @bp.route("/template.xlsx")
 @role_required("organizer")
 def template() -> Response:
-    response = Response(orgfile.template_workbook(), mimetype=XLSX)
+    response = Response(orgtemplate.template_workbook(), mimetype=XLSX)
     response.headers["Content-Disposition"] = "attachment; filename=orgs-template.xlsx"
     return response
 
