@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlencode
 
 import opencc
 from flask import Flask, Response, request
@@ -57,7 +58,13 @@ def request_locale() -> str:
 
 def init_app(app: Flask) -> None:
     app.after_request(_localise_response)
-    app.context_processor(lambda: {"locale": request_locale(), "LOCALES": LOCALES})
+    app.context_processor(lambda: {"locale": request_locale(), "LOCALES": LOCALES, "lang_url": lang_url})
+
+
+def lang_url(locale: str) -> str:
+    """This page in `locale`: the same path and query, so switching never loses a PIN."""
+    args = {k: v for k, v in request.args.lists() if k != "lang"}
+    return f"{request.path}?{urlencode({**args, 'lang': locale}, doseq=True)}"
 
 
 def _localise_response(response: Response) -> Response:
