@@ -94,7 +94,7 @@ def lang_links(html: str) -> dict[str, tuple[str, bool]]:
 
 def test_every_page_offers_simplified_and_traditional_and_keeps_its_query(client, t):
     login(client, t["organizer"])
-    pages = ("/", f"/j/{t['pin']}", "/play?pin=12", "/login", f"/host/{t['contest_id']}", "/nowhere")
+    pages = ("/", f"/j/{t['pin']}", "/play?pin=12", "/login", f"/host/{t['contest_id']}", "/no")
     for path in pages:
         links = lang_links(client.get(path).get_data(as_text=True))
         base, query = (path.split("?") + [""])[:2]
