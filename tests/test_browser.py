@@ -373,6 +373,10 @@ def test_a_full_contest_on_four_phones_and_the_big_screen(server, browser):
         third_question = observer.latest("question", 2)["question"]
         for page in phones.values():
             answer(page, third_question)
+        hant.reload()  # a reopened page resumes from its stored token: same question, own answer
+        wait_screen(hant, "question")
+        expect(hant.locator("#q-answered-text")).to_have_text(to_traditional(PLAY["submitted"]))
+        assert hant.locator("#screen-join").is_hidden()
         wait_screen(flaky, "reveal")
         seen_points.append(earned(flaky))
         host_next(host, "leaderboard")
