@@ -163,3 +163,7 @@ def _print_demo(settings: Settings, public: str, port: int, contest_id: int, pin
     click.echo(f"  Standings  : {public}/standings/{pin}\n")
     segno.make(join, error="m").terminal(compact=True)
     click.echo("\n  Scan the code with a phone on the same network.  Ctrl+C stops the server.\n")
+
+
+if __name__ == "__main__":
+    main()
