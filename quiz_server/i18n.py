@@ -1,7 +1,7 @@
 """The Traditional Chinese view: pages and live payloads converted with OpenCC, per member.
 
 The product is written in Simplified Chinese once; a member who chooses 繁體 gets every page and
-every question converted on the way out (OpenCC `s2t`), never a second hand-kept catalogue.
+every question converted on the way out (OpenCC `s2tw`), never a second hand-kept catalogue.
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ UNTOUCHED_KEYS = frozenset({"id", "phase", "type", "reason", "token", "pin", "ch
 
 @lru_cache(maxsize=1)
 def _converter() -> opencc.OpenCC:
-    return opencc.OpenCC("s2t")
+    # Taiwan standard character forms (行為, 核對): what readers of Traditional script expect;
+    # OpenCC's plain `s2t` gives etymological forms (行爲, 覈對). Characters only, no vocabulary.
+    return opencc.OpenCC("s2tw")
 
 
 @lru_cache(maxsize=4096)

@@ -29,12 +29,12 @@ def test_conversion_leaves_ids_and_codes_alone():
 
 
 def test_every_bundled_question_converts_to_traditional_without_loss():
-    """OpenCC s2t on every stem, option and explanation of the bundled banks maps back exactly."""
+    """OpenCC s2tw on every stem, option and explanation of the bundled banks maps back exactly."""
     import opencc
 
     from quiz_server.banks import parse_file
 
-    back = opencc.OpenCC("t2s")
+    back = opencc.OpenCC("tw2s")
     texts = []
     for path in sorted((ROOT / "question_banks").glob("*.yaml")):
         bank, errors = parse_file(str(path))
