@@ -10,7 +10,7 @@ from flask import Flask, has_app_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import i18n
+from . import i18n, schema
 from .config import Settings, resource_dir
 from .extensions import csrf, db, login_manager, socketio
 
@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         max_http_buffer_size=64 * 1024,
     )
     with app.app_context():
-        db.create_all()
+        schema.upgrade(db.engine)
     return app
 
 

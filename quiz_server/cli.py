@@ -35,8 +35,19 @@ _attach_groups()
 @main.command("init-db")
 @with_app_context
 def init_db() -> None:
-    """Create the tables (the app also creates missing tables at start)."""
+    """Create or upgrade the database schema (the app also does this when it starts)."""
     click.echo("database ready")
+
+
+@main.command("make-migration")
+@click.argument("message")
+@with_app_context
+def make_migration(message: str) -> None:
+    """For developers: write a migration for model changes (run against an up-to-date database)."""
+    from . import schema
+    from .extensions import db
+
+    schema.revision(db.engine, message)
 
 
 @main.group()

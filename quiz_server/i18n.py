@@ -1,13 +1,14 @@
 """The Traditional Chinese view: pages and live payloads converted with OpenCC, per member.
 
 The product is written in Simplified Chinese once; a member who chooses 繁體 gets every page and
-every question converted on the way out (OpenCC `s2t`), never a second hand-kept catalogue.
+every question converted on the way out (OpenCC `s2tw`), never a second hand-kept catalogue.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlencode
 
 import opencc
 from flask import Flask, Response, request
@@ -21,7 +22,9 @@ UNTOUCHED_KEYS = frozenset({"id", "phase", "type", "reason", "token", "pin", "ch
 
 @lru_cache(maxsize=1)
 def _converter() -> opencc.OpenCC:
-    return opencc.OpenCC("s2t")
+    # Taiwan standard character forms (行為, 核對): what readers of Traditional script expect;
+    # OpenCC's plain `s2t` gives etymological forms (行爲, 覈對). Characters only, no vocabulary.
+    return opencc.OpenCC("s2tw")
 
 
 @lru_cache(maxsize=4096)
@@ -57,13 +60,24 @@ def request_locale() -> str:
 
 def init_app(app: Flask) -> None:
     app.after_request(_localise_response)
-    app.context_processor(lambda: {"locale": request_locale(), "LOCALES": LOCALES})
+    app.context_processor(_template_globals)
+
+
+def _template_globals() -> dict[str, Any]:
+    return {"locale": request_locale(), "LOCALES": LOCALES, "lang_url": lang_url}
+
+
+def lang_url(locale: str) -> str:
+    """This page in `locale`: the same path and query, so switching never loses a PIN."""
+    args = {k: v for k, v in request.args.lists() if k != "lang"}
+    return f"{request.path}?{urlencode({**args, 'lang': locale}, doseq=True)}"
 
 
 def _localise_response(response: Response) -> Response:
     locale = request_locale()
     if "lang" in request.args:
         response.set_cookie(COOKIE, locale, max_age=365 * 24 * 3600, samesite="Lax", httponly=False)
-    if locale == HANT and response.mimetype in ("text/html", "application/json") and not response.direct_passthrough:
+    textual = response.mimetype in ("text/html", "application/json")
+    if locale == HANT and textual and not response.direct_passthrough:
         response.set_data(to_traditional(response.get_data(as_text=True)))
     return response

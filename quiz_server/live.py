@@ -50,8 +50,15 @@ def room(contest_id: int, locale: str = i18n.HANS) -> str:
     return f"c{contest_id}" if locale == i18n.HANS else f"c{contest_id}:hant"
 
 
-def host_room(contest_id: int) -> str:
-    return f"h{contest_id}"
+def host_room(contest_id: int, locale: str = i18n.HANS) -> str:
+    return f"h{contest_id}" if locale == i18n.HANS else f"h{contest_id}:hant"
+
+
+def emit_localised(event: str, payload: dict[str, Any], contest_id: int, namespace: str) -> None:
+    """One emit per language room of an audience; OpenCC converts the payload once, not per socket."""
+    to = room if namespace == PLAY else host_room
+    for locale in i18n.LOCALES:
+        socketio.emit(event, i18n.convert(payload, locale), to=to(contest_id, locale), namespace=namespace)
 
 
 def refuse(reason: str, **extra: Any) -> dict[str, Any]:
@@ -453,9 +460,8 @@ def broadcast(contest_id: int) -> None:
     contest = db.session.get(Contest, contest_id)
     assert contest is not None
     payload = stamped(phase_payload_of(contest.id))
-    socketio.emit("phase", payload, to=room(contest_id), namespace=PLAY)
-    socketio.emit("phase", i18n.convert(payload, i18n.HANT), to=room(contest_id, i18n.HANT), namespace=PLAY)
-    socketio.emit("phase", payload, to=host_room(contest_id), namespace=HOST)
+    emit_localised("phase", payload, contest_id, PLAY)
+    emit_localised("phase", payload, contest_id, HOST)
 
 
 # ---------------------------------------------------------------- the timer
@@ -562,9 +568,9 @@ def _pulse_loop(app: Flask) -> None:
 
 def flush_counters() -> None:
     for contest_id in _take("joined"):
-        socketio.emit("joined", joined_counts(contest_id), to=host_room(contest_id), namespace=HOST)
+        emit_localised("joined", joined_counts(contest_id), contest_id, HOST)
     for contest_id in _take("progress"):
-        socketio.emit("progress", progress_counts(contest_id), to=host_room(contest_id), namespace=HOST)
+        emit_localised("progress", progress_counts(contest_id), contest_id, HOST)
 
 
 def _take(what: str) -> list[int]:
@@ -608,6 +614,7 @@ def progress_counts(contest_id: int) -> dict[str, Any]:
 def host_connect(auth: Any = None) -> None:
     if not has_role("organizer"):
         raise ConnectionRefusedError("organizer login required")
+    session["lang"] = i18n.normalise(request.cookies.get(i18n.COOKIE))
 
 
 @handler("watch", HOST)
@@ -618,7 +625,7 @@ def on_watch(data: dict[str, Any]) -> dict[str, Any]:
     contest = db.session.get(Contest, contest_id) if contest_id else None
     if contest is None:
         return refuse("no_such_contest")
-    socketio.server.enter_room(request.sid, host_room(contest.id), namespace=HOST)  # type: ignore[attr-defined]
+    socketio.server.enter_room(request.sid, host_room(contest.id, session.get("lang", i18n.HANS)), namespace=HOST)  # type: ignore[attr-defined]
     from .views.player import join_url
 
     snap = {

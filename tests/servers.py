@@ -21,8 +21,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_gunicorn(port: int, env: dict[str, str], worker: str = "gevent", timeout: float = 30) -> subprocess.Popen[bytes]:
-    """`gunicorn -k gevent -w 1 quiz_server.wsgi:app` on 127.0.0.1:port, returned once it listens."""
+def start_gunicorn(port: int, env: dict[str, str], worker: str = "gevent", timeout: float = 60) -> subprocess.Popen[bytes]:
+    """`gunicorn -k gevent -w 1 quiz_server.wsgi:app` on 127.0.0.1:port, returned once its worker
+    answers HTTP (the master accepts connections before the worker has loaded the app)."""
     argv = [
         sys.executable, "-m", "gunicorn", "-k", worker, "-w", "1",
         "--worker-connections", "6000", "-b", f"127.0.0.1:{port}",
@@ -34,10 +35,10 @@ def start_gunicorn(port: int, env: dict[str, str], worker: str = "gevent", timeo
         if proc.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {proc.returncode}")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return proc
-        except OSError:
-            time.sleep(0.1)
+            requests.get(f"http://127.0.0.1:{port}/", timeout=2)
+            return proc
+        except requests.RequestException:
+            time.sleep(0.2)
     proc.kill()
     raise RuntimeError(f"gunicorn did not listen on {port} within {timeout} s")
 

@@ -439,6 +439,16 @@ def test_load_stores_once_then_reports_unchanged(runner, cli_app):
     assert first.exit_code == again.exit_code == 0
 
 
+def test_validate_and_load_report_what_the_cleanup_changed(runner, cli_app, tmp_path):
+    messy = tmp_path / "messy.yaml"
+    messy.write_text(with_question("stem: 题干", "stem: 机(jī)关(guān)礼仪"), encoding="utf-8")
+    validated = runner.invoke(banks, ["validate", str(messy)])
+    loaded = runner.invoke(banks, ["load", str(messy)])
+    note = f"cleaned: {messy}: q1 stem: 机(jī) → 机, 关(guān) → 关"
+    assert validated.exit_code == loaded.exit_code == 0
+    assert note in validated.output.splitlines() and note in loaded.output.splitlines()
+
+
 def test_load_stores_nothing_from_a_file_with_errors(runner, cli_app, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(with_question("type: single", "type: essay"), encoding="utf-8")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from conftest import ROOT
+
 from quiz_server.i18n import convert, to_traditional
 
 
@@ -24,3 +26,20 @@ def test_conversion_leaves_ids_and_codes_alone():
     }  # fmt: skip
     assert convert(payload, "zh-Hans") is payload
     assert to_traditional("机关党委") == "機關黨委"
+
+
+def test_every_bundled_question_converts_to_traditional_without_loss():
+    """OpenCC s2tw on every stem, option and explanation of the bundled banks maps back exactly."""
+    import opencc
+
+    from quiz_server.banks import parse_file
+
+    back = opencc.OpenCC("tw2s")
+    texts = []
+    for path in sorted((ROOT / "question_banks").glob("*.yaml")):
+        bank, errors = parse_file(str(path))
+        assert not errors, path
+        for q in bank.questions:
+            texts += [q.stem, *(q.options or []), q.explanation or ""]
+    assert len(texts) > 500
+    assert [t for t in texts if back.convert(to_traditional(t)) != t] == []

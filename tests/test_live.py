@@ -285,6 +285,17 @@ def test_traditional_view_converts_questions_and_messages_but_not_ids(live_app, 
     assert refused["reason"] == "no_such_option" and refused["message"] == "選項無效，請重新選擇"
 
 
+def test_big_screen_in_traditional_gets_converted_phases(live_app, t):
+    http = live_app.test_client()
+    login(http, t["user_id"])
+    http.set_cookie("quiz_lang", "zh-Hant")
+    screen = socketio.test_client(live_app, namespace="/host", flask_test_client=http)
+    assert screen.emit("watch", {"contest_id": t["contest_id"]}, namespace="/host", callback=True)["ok"]
+    control(screen, t, "start")
+    (phase,) = [e["args"][0] for e in screen.get_received("/host") if e["name"] == "phase"]
+    assert phase["question"]["type_label"] in ("單選題", "多選題", "判斷題")
+
+
 # ---------------------------------------------------------------- roster-bound joining
 
 

@@ -83,6 +83,35 @@ def test_pages_have_no_inline_script_or_handler_and_send_a_csp(client):
     assert "https://" not in html and "http://" not in html.replace("http://www.w3.org", "")
 
 
+def lang_links(html: str) -> dict[str, tuple[str, bool]]:
+    """The 简/繁 switch of a page: language -> (link, is the current one)."""
+    links = {}
+    for tag in re.findall(r'<a class="lang-option"[^>]*>', html):
+        href = re.search(r'href="([^"]+)"', tag).group(1).replace("&amp;", "&")
+        links[re.search(r'data-lang="([^"]+)"', tag).group(1)] = (href, "aria-current" in tag)
+    return links
+
+
+def test_every_page_offers_simplified_and_traditional_and_keeps_its_query(client, t):
+    login(client, t["organizer"])
+    pages = ("/", f"/j/{t['pin']}", "/play?pin=12", "/login", f"/host/{t['contest_id']}", "/no")
+    for path in pages:
+        links = lang_links(client.get(path).get_data(as_text=True))
+        base, query = (path.split("?") + [""])[:2]
+        joined = f"{query}&" if query else ""
+        assert links == {
+            "zh-Hans": (f"{base}?{joined}lang=zh-Hans", True),
+            "zh-Hant": (f"{base}?{joined}lang=zh-Hant", False),
+        }, path
+
+
+def test_a_traditional_page_marks_its_language_for_the_phone_script(client, t):
+    html = client.get(f"/j/{t['pin']}?lang=zh-Hant").get_data(as_text=True)
+    assert '<html lang="zh-Hant" data-locale="zh-Hant">' in html
+    assert lang_links(html)["zh-Hant"][1] and not lang_links(html)["zh-Hans"][1]
+    assert page_strings(html)["submitted"] == "已提交，等待揭曉"
+
+
 def test_api_describes_the_contest_and_its_branches_grouped_by_agency(client, t):
     response = client.get(f"/api/contests/{t['pin']}")
     data = response.get_json()

@@ -122,20 +122,16 @@ class ParsedBank:
 
 
 def _question_from_row(row: Any) -> ParsedQuestion:
-    return ParsedQuestion(
-        qid=row.qid,
-        type=row.type,
-        stem=row.stem,
-        options=list(row.options or []),
-        answer=row.answer,
-        explanation=row.explanation,
-        category=row.category,
-        difficulty=row.difficulty,
-        source=row.source,
-        source_url=row.source_url,
-        time_limit=row.time_limit,
-        tags=list(row.tags or []),
-    )
+    return ParsedQuestion(qid=row.qid, **question_fields(row))
+
+
+def question_fields(question: Any) -> dict[str, Any]:
+    """The content fields of a parsed or stored question, lists copied so neither side shares
+    them: the one mapping between the two shapes."""
+    return {
+        name: list(value) if isinstance(value := getattr(question, name), list) else value
+        for name in QUESTION_FIELDS
+    }
 
 
 def content_hash(bank: ParsedBank) -> str:

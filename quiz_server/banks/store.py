@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, scoped_session
 
 from ..config import resource_dir
 from ..models import Bank, BankVersion, Question
-from .parsed import QUESTION_FIELDS, BankError, ParsedBank, content_hash
+from .parsed import QUESTION_FIELDS, BankError, ParsedBank, content_hash, question_fields
 from .xlsx import parse_xlsx
 from .yamlfile import parse_yaml
 
@@ -80,21 +80,7 @@ def _new_version(session: DbSession, record: Bank, bank: ParsedBank, digest: str
         categories=[dict(c) for c in bank.categories],
         source_name=bank.source_name,
         questions=[
-            Question(
-                qid=q.qid,
-                position=position,
-                type=q.type,
-                stem=q.stem,
-                options=list(q.options),
-                answer=q.answer,
-                explanation=q.explanation,
-                category=q.category,
-                difficulty=q.difficulty,
-                source=q.source,
-                source_url=q.source_url,
-                time_limit=q.time_limit,
-                tags=list(q.tags),
-            )
+            Question(qid=q.qid, position=position, **question_fields(q))
             for position, q in enumerate(bank.questions)
         ],
     )

@@ -62,8 +62,10 @@
     token: function (pin) { return "quiz.token." + pin; },
     pending: function (pin) { return "quiz.pending." + pin; },
     lastPin: "quiz.lastPin",
-    large: "quiz.largeText"
+    large: "quiz.largeText",
+    lang: "quiz.lang"
   };
+  var LOCALE = document.documentElement.getAttribute("data-locale") || "zh-Hans";
 
   // ---- per-member option order (docs/live-protocol.md: shuffle() in play.js) -------------
   function mulberry32(a) {
@@ -144,6 +146,19 @@
     document.body.classList.toggle("large-text", on);
     $("large-toggle").setAttribute("aria-pressed", on ? "true" : "false");
     store.set(KEY.large, on);
+  }
+
+  // ---- 简/繁 -----------------------------------------------------------------------------------
+  /* The member's choice outlives a cleared cookie (WeChat's browser drops them): an explicit
+   * ?lang= is remembered here, and a page served in the other script is reloaded in the
+   * remembered one. Returns true when the page is about to reload. */
+  function keepLanguage() {
+    if (params.has("lang")) { store.set(KEY.lang, LOCALE); return false; }
+    var wanted = store.get(KEY.lang);
+    if (!wanted || wanted === LOCALE) return false;
+    params.set("lang", wanted);
+    location.replace(location.pathname + "?" + params.toString());
+    return true;
   }
 
   // ---- join form ----------------------------------------------------------------------------
@@ -297,7 +312,7 @@
     if (state.socket) return state.socket;
     var options = {
       // A function, so every reconnect sends the token we hold by then.
-      auth: function (cb) { cb(state.token ? { token: state.token } : {}); },
+      auth: function (cb) { cb(state.token ? { token: state.token, lang: LOCALE } : { lang: LOCALE }); },
       reconnectionDelay: 1000,
       reconnectionDelayMax: 5000
     };
@@ -326,6 +341,15 @@
       endSession((data && (data.message || S.refusals[data.reason])) || S.session_ended);
     });
     return socket;
+  }
+
+  /* Back on the network or back from a locked screen: reconnect now, not after the backoff
+   * (which can reach 5 s, a third of a question). disconnect() + connect() resets it. */
+  function reconnectNow() {
+    var socket = state.socket;
+    if (!socket || socket.connected) return;
+    socket.disconnect();
+    socket.connect();
   }
 
   function endSession(message) {
@@ -567,6 +591,7 @@
       // The question closed and the server has no answer from us for it: say so plainly.
       state.answers[pending.position] = { status: "lost", position: pending.position, choice: pending.choice, message: S.answer_lost };
       clearPending();
+      if (p.phase !== "reveal") notice(S.answer_lost); // the reveal banner says it otherwise
       return;
     }
     pending.retried = true;
@@ -694,10 +719,13 @@
 
   // ---- start -------------------------------------------------------------------------------
   function start() {
+    if (keepLanguage()) return;
     setLarge(store.get(KEY.large) === true);
     $("large-toggle").addEventListener("click", function () {
       setLarge(!document.body.classList.contains("large-text"));
     });
+    window.addEventListener("online", reconnectNow);
+    document.addEventListener("visibilitychange", function () { if (!document.hidden) reconnectNow(); });
     $("join-form").addEventListener("submit", onJoinSubmit);
     $("pin").addEventListener("input", function () {
       var pin = this.value.replace(/\D/g, "");
