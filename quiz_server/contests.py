@@ -87,8 +87,9 @@ def round_of(contest: Contest) -> engine.Round:
         total=len(contest.questions),
         seq=contest.seq,
         phase_ends_at=contest.phase_ends_at,
+        paused_remaining=contest.paused_remaining,
     )
 
 
-def window_of(cq: ContestQuestion) -> engine.Window:
-    return engine.Window(cq.opens_at, cq.closes_at, cq.revealed_at)
+def window_of(cq: ContestQuestion, *, paused: bool = False) -> engine.Window:
+    return engine.Window(cq.opens_at, cq.closes_at, cq.revealed_at, paused)
