@@ -146,17 +146,20 @@ def test_session_cookie_is_httponly_and_samesite(app, client, console):
 # ---------------------------------------------------------------- accounts
 
 
+def post_form(client, path, **data):
+    """Post a console form the way a browser does: with the page's CSRF token."""
+    return client.post(path, data={"csrf_token": token(client, path), **data})
+
+
 def test_organizer_creates_a_secretary_and_assigns_an_agency(app, client, console):
     as_user(client, console["org"])
-    response = client.post(
+    response = post_form(
+        client,
         "/admin/users",
-        data={
-            "csrf_token": token(client, "/admin/users"),
-            "username": "wang",
-            "display_name": "王书记",
-            "password": "secret-pass-1",
-            "role": "secretary",
-        },
+        username="wang",
+        display_name="王书记",
+        password="secret-pass-1",
+        role="secretary",
     )
     assert response.status_code == 302
     with app.app_context():
@@ -180,14 +183,8 @@ def test_organizer_creates_a_secretary_and_assigns_an_agency(app, client, consol
 
 def test_a_duplicate_username_is_refused_in_the_form(app, client, console):
     as_user(client, console["org"])
-    page = client.post(
-        "/admin/users",
-        data={
-            "csrf_token": token(client, "/admin/users"),
-            "username": "sec",
-            "password": "secret-pass-1",
-            "role": "organizer",
-        },
+    page = post_form(
+        client, "/admin/users", username="sec", password="secret-pass-1", role="organizer"
     ).get_data(as_text=True)
     assert "该用户名已被使用" in page
 

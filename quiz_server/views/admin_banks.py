@@ -60,7 +60,8 @@ def upload() -> str | Response | tuple[str, int]:
     db.session.commit()
     if created:
         flash(
-            f"已导入题库“{bank.title}”第 {version.number} 版，共 {len(bank.questions)} 题。", "ok"
+            f"已导入题库：{bank.title}（第 {version.number} 版，共 {len(bank.questions)} 题）。",
+            "ok",
         )
     else:
         flash(f"内容与第 {version.number} 版相同，未新建版本。", "ok")
