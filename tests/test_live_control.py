@@ -7,6 +7,7 @@ import pytest
 from conftest import login, make_user
 from sqlalchemy import select
 from test_live import answer, control, live_app, phases, phone, right, t  # noqa: F401  (fixtures)
+from test_scale_out import Phone, cluster  # noqa: F401  (fixture)
 
 from quiz_server import live
 from quiz_server.extensions import db, socketio
@@ -155,3 +156,39 @@ def test_every_host_event_checks_the_role_again(live_app, t, host):  # noqa: F81
     with live_app.app_context():
         assert db.session.get(Contest, t["contest_id"]).phase == "lobby"
         assert not db.session.get(Participant, 1).kicked
+
+
+# ---------------------------------------------------------------- across processes
+
+
+@pytest.mark.server
+def test_kick_on_one_process_reaches_the_phone_on_the_other(cluster):  # noqa: F811
+    """The phone is connected to process B; the organizer kicks from process A via Redis."""
+    import threading
+
+    import socketio as sio
+    from servers import login_cookie
+
+    a, b = cluster["bases"]
+    host = sio.Client(reconnection=False)
+    cookie = login_cookie(a, "host", "password123")
+    host.connect(a, namespaces=["/host"], headers={"Cookie": cookie}, wait_timeout=10)
+    phone_b = Phone(b)
+    ended: list[dict] = []
+    told = threading.Event()
+
+    def on_ended(data: dict) -> None:
+        ended.append(data)
+        told.set()
+
+    phone_b.client.on("session_ended", on_ended, namespace="/play")
+    join = {"pin": cluster["pin"], "name": "甲", "branch_id": cluster["branches"][0]}
+    assert phone_b.call("join", join)["ok"]
+    roster = host.call("roster", {"contest_id": cluster["contest_id"]}, namespace="/host")["roster"]
+    pid = roster["branches"][0]["members"][0]["id"]
+    kick = {"contest_id": cluster["contest_id"], "participant_id": pid}
+    assert host.call("kick", kick, namespace="/host")["ok"]
+    assert told.wait(10), "the kicked phone on the other process was not told"
+    assert ended[0]["reason"] == "kicked"
+    for client in (host, phone_b.client):
+        client.disconnect()
