@@ -505,3 +505,64 @@ def test_the_control_page_carries_its_strings_and_script(app, client, console):
     assert 'id="strings"' in page and "admin-control.js" in page and "socket.io.min.js" in page
     assert f'data-contest-id="{cid}"' in page
     assert "host.js" not in page
+
+
+# ---------------------------------------------------------------- pages in a browser
+
+
+def console_pages(console) -> list[str]:
+    return [
+        "/admin/", "/admin/users", f"/admin/users/{console['sec']}", "/admin/banks",
+        "/admin/banks/civility-etiquette/v1", "/admin/banks/civility-etiquette/diff?old=1&new=1",
+        "/admin/contests/new",
+    ]  # fmt: skip
+
+
+def test_console_pages_have_no_inline_script_or_handler(client, console):
+    as_user(client, console["org"])
+    for path in console_pages(console):
+        response = client.get(path)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200, path
+        scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
+        assert all("src=" in attrs or 'type="application/json"' in attrs for attrs, _ in scripts)
+        assert not re.search(r"\son[a-z]+=", html), path
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+@pytest.fixture
+def console_page(app, console):
+    """Chromium at laptop size, logged in, every request answered by the Flask test client."""
+    from urllib.parse import urlsplit
+
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("Chromium not installed")
+    http = as_user(app.test_client(), console["org"])
+
+    def serve(route):
+        url = urlsplit(route.request.url)
+        response = http.get(url.path + ("?" + url.query if url.query else ""))
+        headers = {"content-type": response.headers.get("Content-Type", "text/plain")}
+        route.fulfill(status=response.status_code, headers=headers, body=response.get_data())
+
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.route("http://quiz.test/**", serve)
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        yield page
+        browser.close()
+        assert not errors, errors
+
+
+@pytest.mark.browser
+def test_ticking_an_agency_ticks_its_branches_in_the_browser(console_page, console):
+    console_page.goto("http://quiz.test/admin/contests/new")
+    console_page.check(f"input[name=units][value='{console['agency']}']")
+    for branch in console["branches"]:
+        assert console_page.is_checked(f"input[name=units][value='{branch}']")
+    console_page.uncheck(f"input[name=units][value='{console['agency']}']")
+    assert not console_page.is_checked(f"input[name=units][value='{console['branches'][0]}']")

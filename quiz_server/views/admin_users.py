@@ -31,7 +31,7 @@ class UserForm(FlaskForm):
         "初始密码",
         validators=[DataRequired("请设置密码"), Length(min=8, max=128, message="密码至少 8 位")],
     )
-    role = SelectField("角色", choices=ROLE_CHOICES)
+    role = SelectField("角色", choices=ROLE_CHOICES, default="secretary")  # least privilege first
 
 
 class EditUserForm(FlaskForm):
