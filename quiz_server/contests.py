@@ -91,5 +91,5 @@ def round_of(contest: Contest) -> engine.Round:
     )
 
 
-def window_of(cq: ContestQuestion, *, paused: bool = False) -> engine.Window:
-    return engine.Window(cq.opens_at, cq.closes_at, cq.revealed_at, paused)
+def window_of(cq: ContestQuestion) -> engine.Window:
+    return engine.Window(cq.opens_at, cq.closes_at, cq.revealed_at)

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 from conftest import login, make_branches, make_user
 from sqlalchemy import func, select
+from test_pages import browser_page
 
 from quiz_server.banks import parse_file, store_bank
 from quiz_server.extensions import db
@@ -532,30 +533,9 @@ def test_console_pages_have_no_inline_script_or_handler(client, console):
 
 @pytest.fixture
 def console_page(app, console):
-    """Chromium at laptop size, logged in, every request answered by the Flask test client."""
-    from urllib.parse import urlsplit
-
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("Chromium not installed")
-    http = as_user(app.test_client(), console["org"])
-
-    def serve(route):
-        url = urlsplit(route.request.url)
-        response = http.get(url.path + ("?" + url.query if url.query else ""))
-        headers = {"content-type": response.headers.get("Content-Type", "text/plain")}
-        route.fulfill(status=response.status_code, headers=headers, body=response.get_data())
-
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.route("http://quiz.test/**", serve)
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
+    """Chromium at laptop size, logged in as the organizer."""
+    with browser_page(as_user(app.test_client(), console["org"]), 1280, 900) as page:
         yield page
-        browser.close()
-        assert not errors, errors
 
 
 @pytest.mark.browser
