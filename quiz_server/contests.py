@@ -87,6 +87,7 @@ def round_of(contest: Contest) -> engine.Round:
         total=len(contest.questions),
         seq=contest.seq,
         phase_ends_at=contest.phase_ends_at,
+        paused_remaining=contest.paused_remaining,
     )
 
 

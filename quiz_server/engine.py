@@ -33,6 +33,7 @@ class Refusal(StrEnum):
     NO_SUCH_OPTION = "no_such_option"
     BAD_REQUEST = "bad_request"
     WRONG_PHASE = "wrong_phase"
+    PAUSED = "paused"
 
 
 @dataclass(frozen=True)
@@ -70,17 +71,24 @@ def _from_settings(cls: Any, values: dict[str, Any]) -> Any:
 @dataclass(frozen=True)
 class Round:
     """The stored live state of a contest. `phase_ends_at` is the question's deadline while a
-    question is open, and the moment the timer moves on during reveal and leaderboard."""
+    question is open, and the moment the timer moves on during reveal and leaderboard.
+    While paused, `phase_ends_at` is the deadline as it stood and `paused_remaining` the
+    seconds that were left; the clock of the phase does not run."""
 
     phase: Phase
     position: int
     total: int
     seq: int
     phase_ends_at: datetime | None = None
+    paused_remaining: float | None = None
 
     @property
     def is_last(self) -> bool:
         return self.position >= self.total - 1
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_remaining is not None
 
 
 def open_question(rnd: Round, now: datetime, seconds: int) -> Round:
@@ -91,6 +99,7 @@ def open_question(rnd: Round, now: datetime, seconds: int) -> Round:
         position=rnd.position + 1,
         seq=rnd.seq + 1,
         phase_ends_at=now + timedelta(seconds=seconds),
+        paused_remaining=None,
     )
 
 
@@ -108,18 +117,53 @@ def advance(rnd: Round, now: datetime, timing: Timing, next_seconds: int) -> Rou
 
 
 def _timed(rnd: Round, phase: Phase, now: datetime, seconds: int) -> Round:
-    return replace(rnd, phase=phase, seq=rnd.seq + 1, phase_ends_at=now + timedelta(seconds=seconds))
+    ends = now + timedelta(seconds=seconds)
+    return replace(rnd, phase=phase, seq=rnd.seq + 1, phase_ends_at=ends, paused_remaining=None)
 
 
 def finish(rnd: Round) -> Round:
-    return replace(rnd, phase=Phase.FINISHED, seq=rnd.seq + 1, phase_ends_at=None)
+    return replace(
+        rnd, phase=Phase.FINISHED, seq=rnd.seq + 1, phase_ends_at=None, paused_remaining=None
+    )
 
 
 def extend(rnd: Round, seconds: int) -> Round:
-    """More time for the open question; phones see the new deadline through the bumped seq."""
-    if rnd.phase is not Phase.QUESTION or rnd.phase_ends_at is None:
+    """More time for the open question; phones see the new deadline through the bumped seq.
+    Not while paused: the host resumes first, so the shown deadline never jumps twice."""
+    if rnd.phase is not Phase.QUESTION or rnd.phase_ends_at is None or rnd.paused:
         return rnd
     return replace(rnd, seq=rnd.seq + 1, phase_ends_at=rnd.phase_ends_at + timedelta(seconds=seconds))
+
+
+TIMED_PHASES = (Phase.QUESTION, Phase.REVEAL, Phase.LEADERBOARD)
+
+
+def pause(rnd: Round, now: datetime) -> Round:
+    """Freeze the running phase's clock (a question, a reveal or a leaderboard).
+
+    Answers are refused while a question is paused (`Refusal.PAUSED`): a member must not get
+    unlimited thinking time while the room waits, and phones grey their options meanwhile."""
+    if rnd.phase not in TIMED_PHASES or rnd.phase_ends_at is None or rnd.paused:
+        return rnd
+    remaining = max((rnd.phase_ends_at - now).total_seconds(), 0.0)
+    return replace(rnd, seq=rnd.seq + 1, paused_remaining=remaining)
+
+
+def resume(rnd: Round, now: datetime) -> Round:
+    """Restart the clock with the seconds that were left when it was paused."""
+    if not rnd.paused or rnd.paused_remaining is None:
+        return rnd
+    ends = now + timedelta(seconds=rnd.paused_remaining)
+    return replace(rnd, seq=rnd.seq + 1, phase_ends_at=ends, paused_remaining=None)
+
+
+def skip(rnd: Round, now: datetime) -> Round:
+    """Close the open question now (paused or not); the reveal follows after the grace, so an
+    answer already on its way is still taken."""
+    if rnd.phase is not Phase.QUESTION or rnd.phase_ends_at is None:
+        return rnd
+    ends = min(rnd.phase_ends_at, now)
+    return replace(rnd, seq=rnd.seq + 1, phase_ends_at=ends, paused_remaining=None)
 
 
 def due_at(rnd: Round, timing: Timing) -> datetime | None:
@@ -128,7 +172,7 @@ def due_at(rnd: Round, timing: Timing) -> datetime | None:
     A question always closes by itself, `grace` after its deadline, so the reveal never
     goes out while a late-but-allowed answer could still arrive.
     """
-    if rnd.phase_ends_at is None:
+    if rnd.phase_ends_at is None or rnd.paused:
         return None
     if rnd.phase is Phase.QUESTION:
         return rnd.phase_ends_at + timedelta(seconds=timing.grace_seconds)
@@ -144,14 +188,18 @@ class Window:
     opens_at: datetime | None
     closes_at: datetime | None
     revealed_at: datetime | None = None
+    paused: bool = False
 
 
 def check_open(window: Window, now: datetime, grace_seconds: float) -> Refusal | None:
-    """Accept up to `grace` after the deadline (network delay), never once the answer is out."""
+    """Accept up to `grace` after the deadline (network delay), never once the answer is out,
+    and never while the question is paused."""
     if window.opens_at is None or window.closes_at is None or now < window.opens_at:
         return Refusal.NOT_OPEN
     if window.revealed_at is not None and now >= window.revealed_at:
         return Refusal.TOO_LATE
+    if window.paused:
+        return Refusal.PAUSED
     if now > window.closes_at + timedelta(seconds=grace_seconds):
         return Refusal.TOO_LATE
     return None

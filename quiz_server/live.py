@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 PLAY = "/play"
 HOST = "/host"
 NAME_MAX = 20
-HOST_ACTIONS = ("start", "next", "extend", "end")
+HOST_ACTIONS = ("start", "next", "extend", "end", "pause", "resume", "skip")
 PULSE_SECONDS = 0.5
 
 
@@ -48,6 +48,11 @@ def now() -> Any:
 def room(contest_id: int, locale: str = i18n.HANS) -> str:
     """The phones' room of a contest; members reading 繁體 share a second room per contest."""
     return f"c{contest_id}" if locale == i18n.HANS else f"c{contest_id}:hant"
+
+
+def member_room(participant_id: int) -> str:
+    """One member's own room: reaches their phone from any process (kick), without a sid."""
+    return f"p{participant_id}"
 
 
 def host_room(contest_id: int, locale: str = i18n.HANS) -> str:
@@ -174,6 +179,7 @@ def _bind(participant: Participant) -> None:
     session["unit"] = participant.unit_id
     locale = session.get("lang", i18n.HANS)
     socketio.server.enter_room(request.sid, room(participant.contest_id, locale), namespace=PLAY)  # type: ignore[attr-defined]
+    socketio.server.enter_room(request.sid, member_room(participant.id), namespace=PLAY)  # type: ignore[attr-defined]
 
 
 def snapshot(participant: Participant) -> dict[str, Any]:
@@ -187,6 +193,8 @@ def on_sync(_data: dict[str, Any]) -> dict[str, Any]:
     participant = _participant()
     if participant is None:
         return refuse("not_joined")
+    if participant.kicked:
+        return refuse(Refusal.KICKED)
     return {"ok": True, "snapshot": snapshot(participant)}
 
 
@@ -232,7 +240,7 @@ _ANSWERS, _QUESTIONS, _PEOPLE, _CONTESTS = (
 _ANSWER_STATE = (
     select(
         _QUESTIONS.c.opens_at, _QUESTIONS.c.closes_at, _QUESTIONS.c.revealed_at, _CONTESTS.c.settings,
-        _PEOPLE.c.kicked, _PEOPLE.c.streak, _PEOPLE.c.streak_position,
+        _CONTESTS.c.paused_remaining, _PEOPLE.c.kicked, _PEOPLE.c.streak, _PEOPLE.c.streak_position,
     )  # fmt: skip
     .select_from(
         _QUESTIONS.join(_CONTESTS, _QUESTIONS.c.contest_id == _CONTESTS.c.id).join(
@@ -269,7 +277,8 @@ def on_answer(data: dict[str, Any]) -> dict[str, Any]:
 
 def _take_answer(pid: int, position: int, asked: _Asked, state: Any, raw: Any) -> dict[str, Any]:
     moment = now()
-    window = engine.Window(state.opens_at, state.closes_at, state.revealed_at)
+    paused = state.paused_remaining is not None
+    window = engine.Window(state.opens_at, state.closes_at, state.revealed_at, paused)
     refusal = engine.check_open(window, moment, settings().answer_grace_seconds)
     if refusal is not None:
         return _stored_or(pid, asked.cq_id, position, None, refusal)
@@ -412,7 +421,13 @@ def step(contest_id: int, action: str, *, expect_seq: int | None = None, seconds
     cas = db.session.execute(
         update(Contest)
         .where(Contest.id == contest_id, Contest.seq == before.seq)
-        .values(phase=after.phase.value, position=after.position, seq=after.seq, phase_ends_at=after.phase_ends_at)
+        .values(
+            phase=after.phase.value,
+            position=after.position,
+            seq=after.seq,
+            phase_ends_at=after.phase_ends_at,
+            paused_remaining=after.paused_remaining,
+        )
     )
     if cas.rowcount != 1:  # type: ignore[attr-defined]
         db.session.rollback()
@@ -441,7 +456,8 @@ def _next_round(contest: Contest, rnd: engine.Round, action: str, moment: Any, s
         return engine.extend(rnd, seconds)
     if action == "end":
         return engine.finish(rnd) if rnd.phase is not Phase.FINISHED else None
-    return None
+    moves = {"pause": engine.pause, "resume": engine.resume, "skip": engine.skip}
+    return moves[action](rnd, moment) if action in moves else None
 
 
 def _stamp_question(contest: Contest, before: engine.Round, after: engine.Round, moment: Any) -> None:
@@ -450,9 +466,22 @@ def _stamp_question(contest: Contest, before: engine.Round, after: engine.Round,
         cq = contest.questions[after.position]
         if after.position != before.position:
             cq.opens_at = moment
+        elif _resumed_later(before, after):
+            # The pause does not count as answering time: the window slides by its length.
+            cq.opens_at = cq.opens_at + (after.phase_ends_at - before.phase_ends_at)  # type: ignore[operator]
         cq.closes_at = after.phase_ends_at
     if before.phase is Phase.QUESTION and after.phase is not Phase.QUESTION:
         contest.questions[before.position].revealed_at = moment
+
+
+def _resumed_later(before: engine.Round, after: engine.Round) -> bool:
+    return (
+        before.paused
+        and not after.paused
+        and before.phase_ends_at is not None
+        and after.phase_ends_at is not None
+        and after.phase_ends_at > before.phase_ends_at
+    )
 
 
 def broadcast(contest_id: int) -> None:
@@ -648,3 +677,64 @@ def on_control(data: dict[str, Any]) -> dict[str, Any]:
         return refuse("bad_request")
     reason = step(contest_id, action, seconds=seconds)
     return refuse(reason) if reason else {"ok": True}
+
+
+# ---------------------------------------------------------------- the control page: members
+
+
+@handler("kick", HOST)
+def on_kick(data: dict[str, Any]) -> dict[str, Any]:
+    """Remove a member: the seat's token stops working, and their phone is told, wherever it is."""
+    if not has_role("organizer"):
+        return refuse("forbidden")
+    contest_id = _int(data.get("contest_id"), 1, 2**31)
+    participant_id = _int(data.get("participant_id"), 1, 2**31)
+    if contest_id is None or participant_id is None:
+        return refuse("bad_request")
+    participant = db.session.get(Participant, participant_id)
+    if participant is None or participant.contest_id != contest_id:
+        return refuse("no_such_participant")
+    participant.kicked = True
+    db.session.commit()
+    ended = refuse(Refusal.KICKED)
+    socketio.emit("session_ended", ended, to=member_room(participant.id), namespace=PLAY)
+    mark_dirty(contest_id, "joined")
+    return {"ok": True, "roster": roster(contest_id)}
+
+
+@handler("roster", HOST)
+def on_roster(data: dict[str, Any]) -> dict[str, Any]:
+    if not has_role("organizer"):
+        return refuse("forbidden")
+    contest_id = _int(data.get("contest_id"), 1, 2**31)
+    if contest_id is None or db.session.get(Contest, contest_id) is None:
+        return refuse("no_such_contest")
+    return {"ok": True, "roster": roster(contest_id)}
+
+
+def roster(contest_id: int) -> dict[str, Any]:
+    """Joined members per branch, with names and scores: for the organizer's control page only."""
+    contest = db.session.get(Contest, contest_id)
+    assert contest is not None
+    scores = (
+        select(Answer.participant_id, func.sum(Answer.points).label("score"))
+        .where(Answer.contest_id == contest_id)
+        .group_by(Answer.participant_id)
+        .subquery()
+    )
+    who = (Participant.id, Participant.unit_id, Participant.name, Participant.kicked)
+    rows = db.session.execute(
+        select(*who, scores.c.score)
+        .outerjoin(scores, scores.c.participant_id == Participant.id)
+        .where(Participant.contest_id == contest_id)
+        .order_by(Participant.joined_at, Participant.id)
+    ).all()
+    members: dict[int, list[dict[str, Any]]] = {}
+    for pid, unit_id, name, kicked, score in rows:
+        member = {"id": pid, "name": name, "kicked": kicked, "score": int(score or 0)}
+        members.setdefault(unit_id, []).append(member)
+    branches = [
+        {"id": u.id, "name": u.name, "members": members.get(u.id, [])} for u in contest.units
+    ]
+    total = sum(not m["kicked"] for group in members.values() for m in group)
+    return {"total": total, "branches": branches}

@@ -124,3 +124,48 @@ def strings_for(page: str) -> dict[str, object]:
 def refusal_message(reason: str) -> str:
     """The Chinese text for a refusal reason (a generic line for a reason not catalogued)."""
     return REFUSALS.get(reason, _COMMON["refusal_fallback"])
+
+
+# ---------------------------------------------------------------- organizer console (admin)
+# Refusals the control page's actions can meet, and the strings of its script.
+
+REFUSALS.update(
+    {
+        "paused": "竞答已暂停，请等待主持人继续",
+        "no_such_participant": "没有找到该参赛者",
+    }
+)
+
+ADMIN_CONTROL: dict[str, str] = {
+    "start": "开始竞答",
+    "next": "下一步",
+    "pause": "暂停",
+    "resume": "继续",
+    "skip": "立即截止本题",
+    "extend": "延长 {s} 秒",
+    "end": "结束竞答",
+    "confirm_end": "确定结束本场竞答吗？结束后不能恢复。",
+    "confirm_kick": "确定将“{name}”移出本场竞答吗？该成员将不能以原身份重新进入。",
+    "kick": "移出",
+    "kicked": "已移出",
+    "control_failed": "操作失败：{message}",
+    "watch_failed": "无法连接控制台：{message}",
+    "login_required": "登录已失效，请刷新页面并重新登录组织者账号",
+    "no_members": "暂无成员加入",
+    "members": "{n} 人",
+    "score": "{score} 分",
+    "phase_lobby": "等待开始",
+    "phase_question": "答题中",
+    "phase_reveal": "揭晓答案",
+    "phase_leaderboard": "排行榜",
+    "phase_finished": "已结束",
+    "paused": "已暂停",
+    "progress": "第 {n}/{total} 题",
+    "answered": "已作答 {answered} / {participants}",
+    "remaining": "剩余 {s} 秒",
+    "time_up": "时间到",
+    "status_connecting": "连接中…",
+    "status_connected": "已连接",
+    "status_disconnected": "网络断开，正在重连…",
+}
+_PAGES["admin-control"] = ADMIN_CONTROL

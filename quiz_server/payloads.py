@@ -102,6 +102,7 @@ def phase_payload(session: Session, contest: Contest) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "seq": contest.seq,
         "phase": phase.value,
+        "paused": contest.paused_remaining is not None,
         "position": contest.position,
         "total": len(contest.questions),
         "contest": {"title": contest.title, "pin": contest.pin},

@@ -164,3 +164,70 @@ def test_settings_override_constants_and_ignore_unknown_keys():
 )
 def test_choices_are_parsed_at_the_door(qtype, raw, expected):
     assert QUESTION_TYPES[qtype].parse_choice(raw, ["甲", "乙", "丙", "丁"]) == expected
+
+
+# ---------------------------------------------------------------- pause, resume, skip
+
+
+def test_pause_freezes_the_clock_and_resume_gives_back_what_was_left(clock):
+    rnd = engine.open_question(lobby(), clock(), 20)
+    clock.advance(5)
+    paused = engine.pause(rnd, clock())
+    assert paused.paused and paused.paused_remaining == 15 and paused.seq == rnd.seq + 1
+    assert paused.phase_ends_at == rnd.phase_ends_at  # the deadline as it stood, for display
+    assert engine.due_at(paused, T) is None  # the timer waits while paused
+    clock.advance(60)
+    resumed = engine.resume(paused, clock())
+    assert not resumed.paused and resumed.phase_ends_at == clock() + timedelta(seconds=15)
+    assert engine.due_at(resumed, T) == clock() + timedelta(seconds=16.5)
+
+
+@pytest.mark.parametrize(
+    ("move", "start"),
+    [
+        (engine.pause, Phase.LOBBY),  # nothing runs yet
+        (engine.resume, Phase.QUESTION),  # not paused
+        (engine.skip, Phase.REVEAL),  # no open question
+    ],
+)
+def test_pause_resume_skip_refuse_where_they_mean_nothing(clock, move, start):
+    rnd = lobby() if start is Phase.LOBBY else engine.open_question(lobby(), clock(), 20)
+    if start is Phase.REVEAL:
+        rnd = engine.advance(rnd, clock(), T, 20)
+    assert move(rnd, clock()) == rnd
+
+
+def test_pause_works_on_reveal_and_leaderboard_too(clock):
+    reveal = engine.advance(engine.open_question(lobby(), clock(), 20), clock(), T, 20)
+    clock.advance(2)
+    paused = engine.pause(reveal, clock())
+    assert paused.paused_remaining == 3 and engine.due_at(paused, T) is None
+
+
+def test_extend_waits_for_resume_and_pause_is_not_doubled(clock):
+    paused = engine.pause(engine.open_question(lobby(), clock(), 20), clock())
+    assert engine.extend(paused, 10) == paused
+    assert engine.pause(paused, clock()) == paused
+
+
+def test_skip_closes_the_question_now_and_reveals_after_grace(clock):
+    rnd = engine.open_question(lobby(), clock(), 20)
+    clock.advance(4)
+    skipped = engine.skip(engine.pause(rnd, clock()), clock())
+    assert skipped.phase is Phase.QUESTION and not skipped.paused
+    assert skipped.phase_ends_at == clock()
+    assert engine.due_at(skipped, T) == clock() + timedelta(seconds=1.5)
+
+
+def test_advancing_a_paused_phase_clears_the_pause(clock):
+    paused = engine.pause(engine.open_question(lobby(), clock(), 20), clock())
+    assert not engine.advance(paused, clock(), T, 20).paused
+    assert not engine.finish(paused).paused
+
+
+def test_answers_are_refused_while_paused(clock):
+    window = Window(clock(), clock() + timedelta(seconds=20), paused=True)
+    assert engine.check_open(window, clock() + timedelta(seconds=3), 1.5) is Refusal.PAUSED
+    opened = clock()
+    revealed = Window(opened, opened + timedelta(seconds=20), opened + timedelta(seconds=2), True)
+    assert engine.check_open(revealed, clock() + timedelta(seconds=3), 1.5) is Refusal.TOO_LATE

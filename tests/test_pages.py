@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -209,13 +210,13 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
-@pytest.fixture
-def phone_page(app):
-    """Chromium at phone size, every request answered by the Flask test client (no server)."""
+@contextmanager
+def browser_page(http, width: int, height: int):
+    """Chromium whose every request to http://quiz.test is answered by a Flask test client
+    (no server); page errors fail the test."""
     playwright = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium not installed")
-    http = app.test_client()
 
     def serve(route):
         url = urlsplit(route.request.url)
@@ -225,13 +226,20 @@ def phone_page(app):
 
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 320, "height": 640})
+        page = browser.new_page(viewport={"width": width, "height": height})
         page.route("http://quiz.test/**", serve)
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         yield page
         browser.close()
         assert not errors, errors
+
+
+@pytest.fixture
+def phone_page(app):
+    """Chromium at phone size."""
+    with browser_page(app.test_client(), 320, 640) as page:
+        yield page
 
 
 @pytest.mark.browser

@@ -1,0 +1,164 @@
+"""Question banks in the console: upload (validated, stored only when clean), versions, the diff
+between two versions, a phone-like preview of every question, and YAML/xlsx export."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from ..auth import role_required
+from ..banks import (
+    BankError,
+    ParsedBank,
+    diff_versions,
+    export_xlsx,
+    export_yaml,
+    find_version,
+    parse_xlsx,
+    parse_yaml,
+    store_bank,
+    template_workbook,
+)
+from ..banks.template import workbook_bytes
+from ..extensions import db
+from ..models import Bank, BankVersion
+from ..questions import question_type
+from .admin import bp
+
+UPLOAD_MAX = 5 * 1024 * 1024
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DIFFICULTY = {1: "容易", 2: "中等", 3: "较难"}
+
+
+@bp.route("/banks")
+@role_required("organizer")
+def banks() -> str:
+    listed = db.session.scalars(
+        select(Bank)
+        .options(selectinload(Bank.versions).selectinload(BankVersion.questions))
+        .order_by(Bank.slug)
+    ).all()
+    return render_template("admin/banks.html", banks=listed)
+
+
+@bp.route("/banks/upload", methods=["POST"])
+@role_required("organizer")
+def upload() -> str | Response | tuple[str, int]:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash("请选择要上传的题库文件（.yaml、.yml 或 .xlsx）。", "error")
+        return redirect(url_for("admin.banks"))
+    name = PurePath(upload.filename).name
+    bank, errors = read_upload(name, upload.stream.read(UPLOAD_MAX + 1))
+    if bank is None:
+        return render_template("admin/bank_errors.html", filename=name, errors=errors), 422
+    version, created = store_bank(db.session, bank)
+    db.session.commit()
+    if created:
+        flash(
+            f"已导入题库：{bank.title}（第 {version.number} 版，共 {len(bank.questions)} 题）。",
+            "ok",
+        )
+    else:
+        flash(f"内容与第 {version.number} 版相同，未新建版本。", "ok")
+    return redirect(url_for("admin.bank_version", slug=bank.slug, number=version.number))
+
+
+def read_upload(name: str, data: bytes) -> tuple[ParsedBank | None, list[BankError]]:
+    """The same readers and validator as `quiz-server banks validate`; nothing is stored here."""
+    if len(data) > UPLOAD_MAX:
+        return None, [BankError(name, 1, "file", "文件超过 5 MB，请拆分后分别上传")]
+    suffix = PurePath(name).suffix.lower()
+    if suffix == ".xlsx":
+        return parse_xlsx(data, name)
+    if suffix not in (".yaml", ".yml"):
+        return None, [BankError(name, 1, "file", "只支持 .yaml、.yml 或 .xlsx 题库文件")]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None, [BankError(name, 1, "file", "文件不是 UTF-8 编码，请另存为 UTF-8")]
+    return parse_yaml(text, name)
+
+
+def _version_or_404(slug: str, number: int) -> BankVersion:
+    version = find_version(db.session, slug, number)
+    if version is None:
+        abort(404)
+    return version
+
+
+@bp.route("/banks/<slug>/v<int:number>")
+@role_required("organizer")
+def bank_version(slug: str, number: int) -> str:
+    version = _version_or_404(slug, number)
+    titles = {c["id"]: c["title"] for c in version.categories}
+    previews = [preview(q, titles) for q in version.questions]
+    return render_template("admin/bank_version.html", version=version, previews=previews)
+
+
+def preview(q, titles: dict[str, str]) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """A question as the phone lays it out (ids, labels), plus what only the organizer sees."""
+    qtype = question_type(q.type)
+    correct = set(qtype.correct_ids(q.answer))
+    options = [
+        {"id": oid, "text": text, "correct": oid in correct}
+        for oid, text in zip(
+            qtype.option_ids(q.options), qtype.option_labels(q.options), strict=True
+        )
+    ]
+    return {
+        "qid": q.qid,
+        "type_label": qtype.label,
+        "stem": q.stem,
+        "options": options,
+        "explanation": q.explanation,
+        "source": q.source,
+        "source_url": q.source_url,
+        "category": titles.get(q.category, q.category),
+        "difficulty": DIFFICULTY.get(q.difficulty, q.difficulty),
+        "time_limit": q.time_limit,
+        "tags": q.tags,
+    }
+
+
+@bp.route("/banks/<slug>/v<int:number>.yaml")
+@role_required("organizer")
+def export_bank_yaml(slug: str, number: int) -> Response:
+    version = _version_or_404(slug, number)
+    return _download(export_yaml(version).encode(), f"{slug}-v{number}.yaml", "application/x-yaml")
+
+
+@bp.route("/banks/<slug>/v<int:number>.xlsx")
+@role_required("organizer")
+def export_bank_xlsx(slug: str, number: int) -> Response:
+    version = _version_or_404(slug, number)
+    return _download(export_xlsx(version), f"{slug}-v{number}.xlsx", XLSX)
+
+
+@bp.route("/banks/template.xlsx")
+@role_required("organizer")
+def bank_template() -> Response:
+    return _download(workbook_bytes(template_workbook()), "题库模板.xlsx", XLSX)
+
+
+def _download(data: bytes, filename: str, mimetype: str) -> Response:
+    response = Response(data, mimetype=mimetype)
+    response.headers.set("Content-Disposition", "attachment", filename=filename)
+    response.cache_control.no_store = True
+    return response
+
+
+@bp.route("/banks/<slug>/diff")
+@role_required("organizer")
+def bank_diff(slug: str) -> str:
+    old_no, new_no = request.args.get("old", type=int), request.args.get("new", type=int)
+    if old_no is None or new_no is None:
+        abort(404)
+    old, new = _version_or_404(slug, old_no), _version_or_404(slug, new_no)
+    result = diff_versions(old, new)
+    stems = {q.qid: q.stem for q in (*old.questions, *new.questions)}
+    return render_template("admin/bank_diff.html", old=old, new=new, diff=result, stems=stems)

@@ -1,0 +1,154 @@
+/* Live control page: talks to the /host namespace (watch, control, roster, kick) and shows the
+ * phase, the clock, answer progress and the joined members per branch. Strings: #strings. */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("control");
+  var S = JSON.parse(document.getElementById("strings").textContent);
+  var contestId = Number(root.dataset.contestId);
+  var state = { payload: null, offset: 0, timer: null };
+
+  function $(id) { return document.getElementById(id); }
+  function fmt(text, values) {
+    return String(text).replace(/\{(\w+)\}/g, function (_, k) { return values[k] == null ? "" : values[k]; });
+  }
+  function setText(id, text) { $(id).textContent = text; }
+
+  var socket = io("/host", { transports: ["websocket", "polling"] });
+
+  socket.on("connect", function () {
+    setConn("connected");
+    socket.emit("watch", { contest_id: contestId }, function (ack) {
+      if (!ack || !ack.ok) { showError(fmt(S.watch_failed, { message: ack ? ack.message : "" })); return; }
+      applyPhase(ack.snapshot);
+      if (ack.snapshot.progress) applyProgress(ack.snapshot.progress);
+      loadRoster();
+    });
+  });
+  socket.on("connect_error", function () { setConn("disconnected"); showError(S.login_required); });
+  socket.on("disconnect", function () { setConn("disconnected"); });
+  socket.on("phase", applyPhase);
+  socket.on("progress", applyProgress);
+  socket.on("joined", function () { loadRoster(); });
+
+  function setConn(kind) {
+    $("conn").dataset.state = kind;
+    setText("conn-text", S["status_" + kind]);
+  }
+
+  function showError(message) { setText("control-error", message || ""); }
+
+  Array.prototype.forEach.call(root.querySelectorAll("[data-action]"), function (button) {
+    button.addEventListener("click", function () { act(button.dataset.action); });
+  });
+
+  function act(action) {
+    if (action === "end" && !window.confirm(S.confirm_end)) return;
+    var data = { contest_id: contestId, action: action };
+    if (action === "extend") data.seconds = Number($("extend-seconds").value);
+    showError("");
+    socket.emit("control", data, function (ack) {
+      if (!ack || !ack.ok) showError(fmt(S.control_failed, { message: ack ? ack.message : "" }));
+    });
+  }
+
+  function applyPhase(p) {
+    state.payload = p;
+    state.offset = p.server_now - Date.now();
+    var badge = $("phase-badge");
+    badge.textContent = S["phase_" + p.phase] || p.phase;
+    badge.className = "badge badge-" + p.phase;
+    $("paused-badge").hidden = !p.paused;
+    setText("progress-text", p.position >= 0 ? fmt(S.progress, { n: p.position + 1, total: p.total }) : "");
+    setText("stem", p.question ? p.question.stem : "");
+    if (p.reveal) setText("answered-text", fmt(S.answered, p.reveal));
+    updateButtons(p);
+    tick();
+    if (!state.timer) state.timer = window.setInterval(tick, 250);
+  }
+
+  function updateButtons(p) {
+    var allowed = {
+      start: p.phase === "lobby",
+      next: p.phase !== "finished" && p.phase !== "lobby",
+      pause: !p.paused && ["question", "reveal", "leaderboard"].indexOf(p.phase) >= 0,
+      resume: !!p.paused,
+      skip: p.phase === "question",
+      extend: p.phase === "question" && !p.paused,
+      end: p.phase !== "finished"
+    };
+    Array.prototype.forEach.call(root.querySelectorAll("[data-action]"), function (button) {
+      button.disabled = !allowed[button.dataset.action];
+    });
+  }
+
+  function tick() {
+    var p = state.payload;
+    if (!p) return;
+    var ends = p.phase === "question" && p.question ? p.question.closes_at : null;
+    if (!ends || p.phase === "finished") { setText("clock", p.paused ? S.paused : "—"); return; }
+    var now = p.paused ? p.server_now : Date.now() + state.offset;
+    var left = Math.max(0, ends - now);
+    setText("clock", p.paused ? S.paused + " · " + fmt(S.remaining, { s: Math.ceil(left / 1000) })
+      : left > 0 ? fmt(S.remaining, { s: Math.ceil(left / 1000) }) : S.time_up);
+  }
+
+  function applyProgress(progress) {
+    if (progress.position >= 0) setText("answered-text", fmt(S.answered, progress));
+  }
+
+  var rosterPending = false;
+  function loadRoster() {
+    if (rosterPending) return;
+    rosterPending = true;
+    socket.emit("roster", { contest_id: contestId }, function (ack) {
+      rosterPending = false;
+      if (ack && ack.ok) renderRoster(ack.roster);
+    });
+  }
+
+  function renderRoster(roster) {
+    setText("roster-total", String(roster.total));
+    var box = $("roster");
+    box.replaceChildren();
+    roster.branches.forEach(function (branch) {
+      var node = $("branch-tpl").content.cloneNode(true);
+      var active = branch.members.filter(function (m) { return !m.kicked; });
+      node.querySelector(".roster-name").textContent = branch.name;
+      node.querySelector(".roster-count").textContent = fmt(S.members, { n: active.length });
+      var list = node.querySelector(".roster-members");
+      if (!branch.members.length) {
+        var empty = document.createElement("li");
+        empty.className = "muted small";
+        empty.textContent = S.no_members;
+        list.appendChild(empty);
+      }
+      branch.members.forEach(function (member) { list.appendChild(memberRow(member)); });
+      box.appendChild(node);
+    });
+  }
+
+  function memberRow(member) {
+    var row = $("member-tpl").content.cloneNode(true);
+    var li = row.querySelector("li");
+    row.querySelector(".member-label").textContent = member.name;
+    row.querySelector(".member-score").textContent = fmt(S.score, { score: member.score });
+    var button = row.querySelector(".kick");
+    if (member.kicked) {
+      li.classList.add("is-kicked");
+      button.disabled = true;
+      button.textContent = S.kicked;
+    } else {
+      button.addEventListener("click", function () { kick(member); });
+    }
+    return row;
+  }
+
+  function kick(member) {
+    if (!window.confirm(fmt(S.confirm_kick, { name: member.name }))) return;
+    socket.emit("kick", { contest_id: contestId, participant_id: member.id }, function (ack) {
+      if (!ack || !ack.ok) { showError(fmt(S.control_failed, { message: ack ? ack.message : "" })); return; }
+      renderRoster(ack.roster);
+    });
+  }
+})();
