@@ -64,9 +64,9 @@ def with_app_context(command: F) -> F:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .views import admin, api, auth, host, player
+    from .views import admin, api, auth, campaign, host, player
 
-    for module in (auth, player, host, admin, api):
+    for module in (auth, player, host, admin, api, campaign):
         app.register_blueprint(module.bp)
 
 
