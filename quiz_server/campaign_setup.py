@@ -77,3 +77,38 @@ def weekly_stages(
         stages.append(Stage(f"第{n}周", begin, end, total=total))
         begin, n = end, n + 1
     return tuple(stages)
+
+
+def campaign_from_options(session: Session, opts: dict[str, Any]) -> Contest:
+    """The `contests create-campaign` command's options, checked and turned into a campaign."""
+    from sqlalchemy import select
+
+    from .banks import latest_version
+
+    version = latest_version(session, str(opts["bank_slug"]))
+    if version is None:
+        raise ContestError(f"没有找到题库 {opts['bank_slug']}")
+    codes = [c.strip() for c in str(opts["branch_codes"] or "").split(",") if c.strip()]
+    query = select(Unit).where(Unit.kind == "branch")
+    branches = list(session.scalars(query.where(Unit.code.in_(codes)) if codes else query))
+    if codes and len(branches) != len(set(codes)):
+        missing = set(codes) - {b.code for b in branches}
+        raise ContestError(f"没有找到党支部：{'、'.join(sorted(missing))}")
+    starts_at, ends_at = window(str(opts["start"]), int(opts["days"]), str(opts["tz"]))  # type: ignore[call-overload]
+    seconds = int(opts["seconds"])  # type: ignore[call-overload]
+    rules = Rules(
+        starts_at=starts_at, ends_at=ends_at, tz=str(opts["tz"]), per_day=opts["per_day"],  # type: ignore[arg-type]
+        total=opts["total"], time_mode=str(opts["time_mode"]), attempt_seconds=seconds,  # type: ignore[arg-type]
+        question_seconds=seconds, counting=str(opts["counting"]), review=str(opts["review"]),
+        fast_answer_ms=int(opts["fast_ms"]), hidden_limit=opts["hidden_limit"],  # type: ignore[arg-type,call-overload]
+        stages=weekly_stages(starts_at, ends_at, opts["per_stage"]) if opts["weekly_stages"] else (),  # type: ignore[arg-type]
+    )  # fmt: skip
+    ranking = {
+        "metric": str(opts["metric"]),
+        "weights": {k: float(v) for k, v in (p.split("=") for p in str(opts["weights"]).split(",") if p)},
+        "tie_break": [t for t in str(opts["tie_break"]).split(",") if t],
+    }
+    return create_campaign(
+        session, title=str(opts["title"]), bank_version=version, rule=int(opts["count"]),  # type: ignore[call-overload]
+        branches=branches, rules=rules, ranking=ranking, roster_bound=bool(opts["roster_bound"]),
+    )  # fmt: skip

@@ -29,6 +29,7 @@ def participation_chart(
         f'<text class="tick" x="{LEFT - 4}" y="{TOP + 4}" text-anchor="end">{top}</text>',
         f'<text class="tick" x="{LEFT - 4}" y="{TOP + plot_h}" text-anchor="end">0</text>',
         f'<text class="tick rate" x="{LEFT + plot_w + 4}" y="{TOP + 4}">100%</text>',
+        f'<text class="tick rate" x="{LEFT + plot_w + 4}" y="{TOP + plot_h}">0%</text>',
     ]
     for i, (day, n) in enumerate(zip(days, daily, strict=True)):
         h = plot_h * n / top
@@ -55,7 +56,7 @@ def _rate_line(rates: Sequence[float], step: float, plot_h: float) -> list[str]:
     return [
         f'<polyline class="rate-line" points="{points}"/>',
         f'<circle class="rate-dot" cx="{last_x:.1f}" cy="{last_y:.1f}" r="3"/>',
-        f'<text class="tick rate" x="{WIDTH - 2}" y="{max(last_y - 6, TOP + 14):.1f}" text-anchor="end">'
+        f'<text class="tick rate" x="{last_x:.1f}" y="{max(last_y - 8, TOP + 8):.1f}" text-anchor="middle">'
         f"{rates[-1] * 100:.0f}%</text>",
     ]
 

@@ -63,9 +63,15 @@
     var s = Math.max(Math.round(ms / 1000), 0);
     return s >= 60 ? fmt("minutes_seconds", { m: Math.floor(s / 60), s: s % 60 }) : fmt("seconds_only", { s: s });
   }
+  /* Times in the contest's zone (a member travelling still sees the organizer's days). */
   function day(ms) {
-    var d = new Date(ms);
-    return (d.getMonth() + 1) + "月" + d.getDate() + "日 " + ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
+    var tz = state.info && state.info.tz;
+    try {
+      return new Date(ms).toLocaleString("zh-CN", { timeZone: tz, month: "numeric", day: "numeric",
+                                                    hour: "2-digit", minute: "2-digit", hour12: false });
+    } catch (e) {
+      return new Date(ms).toLocaleString("zh-CN");
+    }
   }
 
   /* HTTP with retries: network errors and 5xx are retried with backoff; refusals come back. */

@@ -39,14 +39,16 @@
     if (r.parent) unit.appendChild(el("small", null, r.parent));
     tr.appendChild(unit);
     tr.appendChild(el("td", "num", r.participants + " / " + r.registered));
-    var rate = el("td", "rk-rate");
+    var cell = el("td");
+    var rate = el("div", "rk-rate");
+    cell.appendChild(rate);
     var bar = el("span", "rk-bar");
     var fill = el("span", "rk-fill");
     fill.dataset.rate = r.participation_rate;
     bar.appendChild(fill);
     rate.appendChild(bar);
     rate.appendChild(el("span", "num", pct(r.participation_rate)));
-    tr.appendChild(rate);
+    tr.appendChild(cell);
     tr.appendChild(el("td", "num", r.avg_registered.toFixed(1)));
     tr.appendChild(el("td", "num", r.avg_participants.toFixed(1)));
     tr.appendChild(el("td", "num", pct(r.full_mark_rate)));
