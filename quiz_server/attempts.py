@@ -18,7 +18,7 @@ from . import campaign
 from .campaign import CampaignRefusal, Rules
 from .draw import DrawError, DrawRule, draw
 from .engine import Refusal
-from .models import Attempt, AttemptItem, Contest, Participant, RosterEntry
+from .models import Attempt, AttemptItem, CampaignScore, Contest, Participant, RosterEntry
 from .questions import question_type
 
 NAME_MAX = 20
@@ -162,11 +162,11 @@ def close_if_due(session: Session, rules: Rules, attempt: Attempt, now: datetime
         finish(session, attempt, attempt.deadline, "deadline")
         return True
     if rules.time_mode == "question":
-        _skip_lapsed(rules, attempt, now)
+        _skip_lapsed(session, rules, attempt, now)
     return attempt.finished_at is not None
 
 
-def _skip_lapsed(rules: Rules, attempt: Attempt, now: datetime) -> None:
+def _skip_lapsed(session: Session, rules: Rules, attempt: Attempt, now: datetime) -> None:
     for index, item in enumerate(attempt.items):
         if item.choice is not None or item.opened_at is None:
             continue
@@ -176,11 +176,11 @@ def _skip_lapsed(rules: Rules, attempt: Attempt, now: datetime) -> None:
                 if nxt.opened_at is None:
                     _open_item(rules, attempt, nxt, now)
                 continue
-            finish(None, attempt, now, "deadline")
+            finish(session, attempt, now, "deadline")
         return
 
 
-def finish(session: Session | None, attempt: Attempt, now: datetime, closed_by: str) -> None:
+def finish(session: Session, attempt: Attempt, now: datetime, closed_by: str) -> None:
     """Score what was answered; time counts up to the submission, never past the deadline."""
     attempt.finished_at = min(now, attempt.deadline)
     attempt.closed_by = closed_by
@@ -188,6 +188,36 @@ def finish(session: Session | None, attempt: Attempt, now: datetime, closed_by: 
     attempt.score = sum(i.points for i in attempt.items)
     attempt.correct = sum(1 for i in attempt.items if i.correct)
     attempt.time_ms = campaign.elapsed_ms(attempt.started_at, now, attempt.deadline)
+    if session is not None:
+        record(session, attempt)
+
+
+def record(session: Session, attempt: Attempt) -> None:
+    """Fold a finished attempt into the member's totals, in the same transaction."""
+    row = session.get(CampaignScore, attempt.participant_id)
+    if row is None:
+        unit_id = attempt.participant.unit_id
+        row = CampaignScore(participant_id=attempt.participant_id, contest_id=attempt.contest_id, unit_id=unit_id)
+        session.add(row)
+    totals = campaign.add_result(
+        totals_of(row),
+        campaign.Result(attempt.score, attempt.time_ms, attempt.finished_at or attempt.deadline),
+        attempt.full_mark > 0 and attempt.score >= attempt.full_mark,
+    )
+    row.attempts, row.full = totals.attempts, int(totals.full)
+    row.best_score, row.best_time_ms = totals.best
+    row.latest_score, row.latest_time_ms = totals.latest
+    row.sum_score, row.sum_time_ms = totals.sum
+
+
+def totals_of(row: CampaignScore) -> campaign.Totals:
+    return campaign.Totals(
+        attempts=row.attempts or 0,
+        full=bool(row.full),
+        best=(row.best_score or 0, row.best_time_ms or 0),
+        latest=(row.latest_score or 0, row.latest_time_ms or 0),
+        sum=(row.sum_score or 0, row.sum_time_ms or 0),
+    )
 
 
 @dataclass(frozen=True)

@@ -254,6 +254,43 @@ def counted(results: Sequence[Result], rule: str) -> Counted | None:
     raise ValueError(f"unknown counting rule {rule!r}; expected one of {', '.join(COUNTING)}")
 
 
+@dataclass(frozen=True)
+class Totals:
+    """A member's running totals: enough to give every counting rule without the history."""
+
+    attempts: int = 0
+    full: bool = False
+    best: tuple[int, int] = (0, 0)  # (score, time_ms)
+    latest: tuple[int, int] = (0, 0)
+    sum: tuple[int, int] = (0, 0)
+
+
+def add_result(totals: Totals, result: Result, full: bool) -> Totals:
+    """Fold one finished attempt in (attempts finish one at a time: one in progress per member)."""
+    mine = (result.score, result.time_ms)
+    better = totals.attempts == 0 or (-mine[0], mine[1]) < (-totals.best[0], totals.best[1])
+    return Totals(
+        attempts=totals.attempts + 1,
+        full=totals.full or full,
+        best=mine if better else totals.best,
+        latest=mine,
+        sum=(totals.sum[0] + mine[0], totals.sum[1] + mine[1]),
+    )
+
+
+def counted_from(totals: Totals, rule: str) -> Counted | None:
+    """The same answer as `counted` over the history the totals were folded from."""
+    if totals.attempts == 0:
+        return None
+    if rule in ("best", "latest"):
+        return Counted(*getattr(totals, rule))
+    if rule == "sum":
+        return Counted(*totals.sum)
+    if rule == "average":
+        return Counted(totals.sum[0] / totals.attempts, totals.sum[1] / totals.attempts)
+    raise ValueError(f"unknown counting rule {rule!r}; expected one of {', '.join(COUNTING)}")
+
+
 def rank_key(result: Counted) -> tuple[float, float]:
     return (-result.score, result.time_ms)
 

@@ -291,3 +291,22 @@ class AttemptItem(db.Model):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempt: Mapped[Attempt] = relationship(back_populates="items")
     question: Mapped[Question] = relationship()
+
+
+class CampaignScore(db.Model):
+    """A member's running totals in a campaign, updated in the transaction that closes each
+    attempt, so unit rankings aggregate one row per member instead of every attempt.
+    Each counting rule reads its own columns (best, latest, sum, average = sum / attempts)."""
+
+    __table_args__ = (Index("ix_campaign_score_contest_unit", "contest_id", "unit_id"),)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    full: Mapped[int] = mapped_column(Integer, default=0)  # 1 once any attempt had full marks
+    best_score: Mapped[int] = mapped_column(Integer, default=0)
+    best_time_ms: Mapped[int] = mapped_column(Integer, default=0)
+    latest_score: Mapped[int] = mapped_column(Integer, default=0)
+    latest_time_ms: Mapped[int] = mapped_column(Integer, default=0)
+    sum_score: Mapped[int] = mapped_column(Integer, default=0)
+    sum_time_ms: Mapped[int] = mapped_column(Integer, default=0)

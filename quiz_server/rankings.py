@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, case, func, select
+from sqlalchemy import Integer, delete, func, select
 from sqlalchemy.orm import Session
 
 from . import campaign
-from .models import Attempt, Contest, Participant
+from .models import Attempt, CampaignScore, Contest, Participant
 from .orgs import Tree
 
 LEVELS = {"branch": "党支部", "agency": "机关党委", "system": "系统党委"}
@@ -51,83 +51,67 @@ class MemberResult:
     full: bool
 
 
+def _rule_columns(rule: str) -> tuple[Any, Any]:
+    """The SQL (score, time) of each member's counted result under `rule`."""
+    t = CampaignScore
+    if rule == "best":
+        return t.best_score, t.best_time_ms
+    if rule == "latest":
+        return t.latest_score, t.latest_time_ms
+    if rule == "sum":
+        return t.sum_score, t.sum_time_ms
+    if rule == "average":
+        return t.sum_score * 1.0 / t.attempts, t.sum_time_ms * 1.0 / t.attempts
+    raise ValueError(f"unknown counting rule {rule!r}")
+
+
+def _rule(contest: Contest) -> str:
+    return campaign.Rules.from_settings(contest.settings["campaign"]).counting
+
+
 def member_results(session: Session, contest: Contest) -> list[MemberResult]:
-    """Each member's counted result over finished attempts, best first (ties: shorter time)."""
-    rule = campaign.Rules.from_settings(contest.settings["campaign"]).counting
-    done = (Attempt.contest_id == contest.id) & Attempt.finished_at.is_not(None)
-    full = func.max(case((Attempt.score >= Attempt.full_mark, 1), else_=0)).label("full")
-    per = (
-        select(Attempt.participant_id, func.count(Attempt.id).label("attempts"), full)
-        .where(done)
-        .group_by(Attempt.participant_id)
-        .subquery()
-    )
-    score = _counted(contest, rule)
+    """Each member's counted result, best first (ties: the shorter time)."""
+    score, time_ms = _rule_columns(_rule(contest))
     rows = session.execute(
-        select(
-            per.c.participant_id,
-            Participant.unit_id,
-            Participant.name,
-            score.c.score,
-            score.c.time_ms,
-            per.c.attempts,
-            per.c.full,
-        )  # fmt: skip
-        .join(Participant, Participant.id == per.c.participant_id)
-        .join(score, score.c.participant_id == per.c.participant_id)
+        select(CampaignScore.participant_id, CampaignScore.unit_id, Participant.name, score, time_ms,
+               CampaignScore.attempts, CampaignScore.full)  # fmt: skip
+        .join(Participant, Participant.id == CampaignScore.participant_id)
+        .where(CampaignScore.contest_id == contest.id, CampaignScore.attempts > 0)
+        .order_by(score.desc(), time_ms, CampaignScore.participant_id)
     )
-    results = [
-        MemberResult(p, u, n, float(s or 0), float(t or 0), a, bool(f))
-        for p, u, n, s, t, a, f in rows
-    ]
-    return sorted(results, key=lambda r: (-r.score, r.time_ms, r.participant_id))
+    return [MemberResult(p, u, n, float(s), float(t), a, bool(f)) for p, u, n, s, t, a, f in rows]
 
 
-def _counted(contest: Contest, rule: str) -> Any:
-    """A subquery (participant_id, score, time_ms): the one result the counting rule keeps."""
-    done = (Attempt.contest_id == contest.id) & Attempt.finished_at.is_not(None)
-    if rule in ("sum", "average"):
-        agg = func.sum if rule == "sum" else func.avg
-        return (
-            select(
-                Attempt.participant_id,
-                agg(Attempt.score).label("score"),
-                agg(Attempt.time_ms).label("time_ms"),
-            )
-            .where(done)
-            .group_by(Attempt.participant_id)
-            .subquery()
-        )
-    order = (
-        (Attempt.score.desc(), Attempt.time_ms, Attempt.id)
-        if rule == "best"
-        else (Attempt.finished_at.desc(), Attempt.id.desc())
+def member_rank(session: Session, contest: Contest, participant_id: int) -> tuple[int | None, int]:
+    """(place, members ranked): competition ranking, so equal score and time share a place."""
+    score, time_ms = _rule_columns(_rule(contest))
+    ranked = (CampaignScore.contest_id == contest.id) & (CampaignScore.attempts > 0)
+    total = session.scalar(select(func.count()).where(ranked)) or 0
+    mine = session.execute(
+        select(score, time_ms).where(ranked, CampaignScore.participant_id == participant_id)
+    ).first()
+    if mine is None:
+        return None, total
+    ahead = session.scalar(
+        select(func.count()).where(ranked, (score > mine[0]) | ((score == mine[0]) & (time_ms < mine[1])))
     )
-    numbered = (
-        select(
-            Attempt.participant_id,
-            Attempt.score,
-            Attempt.time_ms,
-            func.row_number().over(partition_by=Attempt.participant_id, order_by=order).label("n"),
-        )
-        .where(done)
-        .subquery()
-    )
-    kept = select(numbered.c.participant_id, numbered.c.score, numbered.c.time_ms).where(
-        numbered.c.n == 1
-    )
-    return kept.subquery()
+    return (ahead or 0) + 1, total
 
 
-def member_rank(results: Sequence[MemberResult], participant_id: int) -> int | None:
-    """Competition ranking (1, 1, 3): equal score and time share a place."""
-    for index, row in enumerate(results):
-        if row.participant_id == participant_id:
-            ahead = next(
-                i for i, r in enumerate(results) if (r.score, r.time_ms) == (row.score, row.time_ms)
-            )
-            return min(index, ahead) + 1
-    return None
+def rebuild_scores(session: Session, contest: Contest) -> None:
+    """Recompute every member's totals from the stored attempts (repairs, bulk imports)."""
+    from .attempts import record
+
+    session.execute(delete(CampaignScore).where(CampaignScore.contest_id == contest.id))
+    session.flush()
+    finished = session.scalars(
+        select(Attempt)
+        .where(Attempt.contest_id == contest.id, Attempt.finished_at.is_not(None))
+        .order_by(Attempt.finished_at, Attempt.id)
+    )
+    for attempt in finished:
+        record(session, attempt)
+        session.flush()
 
 
 @dataclass

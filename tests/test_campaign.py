@@ -157,3 +157,13 @@ def test_option_shuffle_is_per_attempt_reproducible_and_keeps_judge_order():
 def test_rules_survive_a_round_trip_through_the_stored_settings():
     r = rules(stages=(Stage("第1周", START, END, per_day=2),), counting="sum", tz="Asia/Shanghai")
     assert Rules.from_settings(r.to_settings()) == r
+
+
+@pytest.mark.parametrize("rule", ["best", "latest", "sum", "average"])
+def test_running_totals_give_the_same_result_as_the_whole_history(rule):
+    totals = campaign.Totals()
+    for result in RESULTS:
+        totals = campaign.add_result(totals, result, full=result.score == 100)
+    assert campaign.counted_from(totals, rule) == campaign.counted(RESULTS, rule)
+    assert totals.attempts == 4 and not totals.full
+    assert campaign.counted_from(campaign.Totals(), rule) is None

@@ -264,11 +264,11 @@ def result(pin: str, attempt_id: int) -> Any:
 
 def _ranks(contest: Contest, member: Participant) -> dict[str, Any]:
     data = cached_rankings(contest, "branch")
-    results = rankings.member_results(db.session, contest)
+    rank, of = rankings.member_rank(db.session, contest, member.id)
     branch = next((r for r in data["rows"] if r["unit_id"] == member.unit_id), None)
     return {
-        "rank": rankings.member_rank(results, member.id),
-        "of": len(results),
+        "rank": rank,
+        "of": of,
         "branch": {
             "name": member.unit.name,
             "rank": branch["rank"] if branch else None,
