@@ -7,7 +7,8 @@ gunicorn process started as the README deploys it, then the unit-ranking computa
 Part 1 seeds a campaign (SQLite in a temp folder unless --database is given), starts
 `python -m gunicorn -k gevent -w 1 --worker-connections 4000 quiz_server.wsgi:app` on loopback,
 and lets N members (joined beforehand) each start an attempt within a ramp of a few seconds and
-answer its questions at a human pace (a random 1–4 s per question), over the same JSON API the
+answer its questions at a human pace (a random 3–12 s per question: a 10-question attempt
+in about 75 s), over the same JSON API the
 phone page uses. Prints attempt-start and answer-ack latency p50/p99 and the server's CPU.
 
 Part 2 bulk-loads M members × K finished attempts across a system → agency → branch tree and
@@ -45,7 +46,9 @@ def app_for(database_url: str, data_dir: Path):
     from quiz_server import create_app
     from quiz_server.config import Settings
 
-    return create_app(Settings.from_env(database_url=database_url, data_dir=data_dir, run_timers=False))
+    return create_app(
+        Settings.from_env(database_url=database_url, data_dir=data_dir, run_timers=False)
+    )
 
 
 def seed_campaign(app, members: int, questions: int, branches: int = 10):
@@ -61,17 +64,32 @@ def seed_campaign(app, members: int, questions: int, branches: int = 10):
         load_bundled_banks(db.session)
         agency = Unit(code="CB", name="压测机关党委", kind="agency")
         units = [
-            Unit(code=f"CB-{i}", name=f"压测第{i + 1}党支部", kind="branch", parent=agency, registered=members // branches + 5)
+            Unit(
+                code=f"CB-{i}",
+                name=f"压测第{i + 1}党支部",
+                kind="branch",
+                parent=agency,
+                registered=members // branches + 5,
+            )
             for i in range(branches)
         ]
         db.session.add_all([agency, *units])
         now = datetime.now(UTC)
         contest = create_campaign(
-            db.session, title="压测网络竞答", bank_version=latest_version(db.session, "civility-etiquette"),
-            rule=questions, branches=units, seed=1,
-            rules=Rules(starts_at=now - timedelta(hours=1), ends_at=now + timedelta(days=1), per_day=50),
-        )  # fmt: skip
-        tokens = [attempts.join(db.session, contest, f"成员{i}", units[i % branches].id).token for i in range(members)]
+            db.session,
+            title="压测网络竞答",
+            bank_version=latest_version(db.session, "civility-etiquette"),
+            rule=questions,
+            branches=units,
+            seed=1,
+            rules=Rules(
+                starts_at=now - timedelta(hours=1), ends_at=now + timedelta(days=1), per_day=50
+            ),
+        )
+        tokens = [
+            attempts.join(db.session, contest, f"成员{i}", units[i % branches].id).token
+            for i in range(members)
+        ]
         db.session.commit()
         return contest.pin, tokens
 
@@ -90,28 +108,47 @@ def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     raise SystemExit("server did not start within 30 s")
 
 
-async def member(http: aiohttp.ClientSession, base: str, token: str, ramp: float, stats: dict[str, list[float]]) -> None:
+async def post(http: aiohttp.ClientSession, url: str, body: dict, headers: dict[str, str]) -> dict:
+    """POST as the phone does: a dropped keep-alive connection is retried (answers are
+    idempotent), and the latency counted includes the retry."""
+    for attempt in range(3):
+        try:
+            async with http.post(url, json=body, headers=headers) as res:
+                return await res.json()
+        except aiohttp.ServerDisconnectedError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def member(
+    http: aiohttp.ClientSession,
+    base: str,
+    token: str,
+    args: argparse.Namespace,
+    stats: dict[str, list[float]],
+) -> None:
     headers = {"X-Member-Token": token}
-    await asyncio.sleep(random.uniform(0, ramp))
+    await asyncio.sleep(random.uniform(0, args.ramp))
     started = time.perf_counter()
-    async with http.post(f"{base}/attempts", json={"device": token[:12]}, headers=headers) as res:
-        body = await res.json()
+    try:
+        body = await post(http, f"{base}/attempts", {"device": token[:12]}, headers)
+    except (TimeoutError, aiohttp.ClientError):
+        stats["errors"].append(1)
+        return
     stats["start"].append(time.perf_counter() - started)
     if not body.get("ok"):
         stats["refused"].append(1)
         return
     attempt = body["attempt"]
     for item in attempt["items"]:
-        await asyncio.sleep(random.uniform(1.0, 4.0))
+        await asyncio.sleep(random.uniform(args.pace_min, args.pace_max))
         choice = [random.choice(item["options"])["id"]]
         t0 = time.perf_counter()
         try:
-            async with http.post(
-                f"{base}/attempts/{attempt['id']}/answers", json={"position": item["position"], "choice": choice},
-                headers=headers,
-            ) as res:
-                ack = await res.json()
-        except aiohttp.ClientError:
+            url = f"{base}/attempts/{attempt['id']}/answers"
+            ack = await post(http, url, {"position": item["position"], "choice": choice}, headers)
+        except (TimeoutError, aiohttp.ClientError):
             stats["errors"].append(1)
             continue
         stats["ack"].append(time.perf_counter() - t0)
@@ -119,12 +156,12 @@ async def member(http: aiohttp.ClientSession, base: str, token: str, ramp: float
             stats["refused"].append(1)
 
 
-async def load(base: str, tokens: list[str], ramp: float) -> dict[str, list[float]]:
+async def load(base: str, tokens: list[str], args: argparse.Namespace) -> dict[str, list[float]]:
     stats: dict[str, list[float]] = {"start": [], "ack": [], "errors": [], "refused": []}
     connector = aiohttp.TCPConnector(limit=len(tokens) + 10)
-    timeout = aiohttp.ClientTimeout(total=60)
+    timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
-        await asyncio.gather(*(member(http, base, t, ramp, stats) for t in tokens))
+        await asyncio.gather(*(member(http, base, t, args, stats) for t in tokens))
     return stats
 
 
@@ -138,19 +175,27 @@ def run_load(args: argparse.Namespace) -> None:
         time.sleep(1.0)
         pid = worker_pid(server.pid)
         cpu0, t0 = cpu_seconds(pid), time.perf_counter()
-        stats = asyncio.run(load(f"http://127.0.0.1:{args.port}/api/campaign/{pin}", tokens, args.ramp))
+        stats = asyncio.run(load(f"http://127.0.0.1:{args.port}/api/campaign/{pin}", tokens, args))
         wall, cpu = time.perf_counter() - t0, cpu_seconds(pid) - cpu0
     finally:
         server.terminate()
         server.wait(timeout=15)
     kind = database.split(":", 1)[0]
-    print(f"\nmembers {args.members}, {args.questions} questions each, gunicorn -k gevent -w 1, database {kind}")
+    print(
+        f"\nmembers {args.members}, {args.questions} questions each "
+        f"at {args.pace_min:g}-{args.pace_max:g} s, starts over {args.ramp:g} s, "
+        f"gunicorn -k gevent -w 1, database {kind}"
+    )
     print(f"{'latency (ms)':<20}{'n':>7}{'p50':>9}{'p90':>9}{'p99':>9}{'max':>9}")
     for label, values in (("attempt start", stats["start"]), ("answer ack", stats["ack"])):
-        print(f"{label:<20}{len(values):>7}{ms(values, .5):>9}{ms(values, .9):>9}{ms(values, .99):>9}{ms(values, 1):>9}")
+        cells = "".join(f"{ms(values, q):>9}" for q in (0.5, 0.9, 0.99, 1))
+        print(f"{label:<20}{len(values):>7}{cells}")
     requests = len(stats["start"]) + len(stats["ack"])
-    print(f"refused {len(stats['refused'])}, errors {len(stats['errors'])}, wall {wall:.1f} s, "
-          f"{requests / wall:.0f} requests/s, server CPU {cpu:.1f} s = {cpu / max(requests, 1) * 1e6:.0f} µs per request")  # fmt: skip
+    print(
+        f"refused {len(stats['refused'])}, errors {len(stats['errors'])}, wall {wall:.1f} s, "
+        f"{requests / wall:.0f} requests/s, server CPU {cpu:.1f} s "
+        f"= {cpu / max(requests, 1) * 1e6:.0f} µs per request"
+    )
 
 
 # ------------------------------------------------------------------ part 2: ranking at scale
@@ -175,48 +220,87 @@ def seed_rankings(app, members: int, per_member: int) -> int:
         for s in range(5):
             system = Unit(code=f"RS{s}", name=f"系统{s}", kind="system", position=s)
             for a in range(8):
-                agency = Unit(code=f"RS{s}A{a}", name=f"机关{s}-{a}", kind="agency", parent=system, position=a)
+                agency = Unit(
+                    code=f"RS{s}A{a}", name=f"机关{s}-{a}", kind="agency", parent=system, position=a
+                )
                 branches += [
-                    Unit(code=f"RS{s}A{a}B{b}", name=f"支部{s}-{a}-{b}", kind="branch", parent=agency,
-                         registered=rng.randint(members // 400 + 5, members // 400 + 40), position=b)  # fmt: skip
+                    Unit(
+                        code=f"RS{s}A{a}B{b}",
+                        name=f"支部{s}-{a}-{b}",
+                        kind="branch",
+                        parent=agency,
+                        registered=rng.randint(members // 400 + 5, members // 400 + 40),
+                        position=b,
+                    )
                     for b in range(10)
                 ]
         db.session.add_all(branches)
         start = datetime.now(UTC) - timedelta(days=5)
         contest = create_campaign(
-            db.session, title="排行压测", bank_version=latest_version(db.session, "civility-etiquette"), rule=10,
-            branches=branches, rules=Rules(starts_at=start, ends_at=start + timedelta(days=10), per_day=None),
-        )  # fmt: skip
+            db.session,
+            title="排行压测",
+            bank_version=latest_version(db.session, "civility-etiquette"),
+            rule=10,
+            branches=branches,
+            rules=Rules(starts_at=start, ends_at=start + timedelta(days=10), per_day=None),
+        )
         db.session.flush()
         people = [
-            {"contest_id": contest.id, "unit_id": branches[i % len(branches)].id, "name": f"m{i}", "token": f"rank-{i}", "seed": i}
+            {
+                "contest_id": contest.id,
+                "unit_id": branches[i % len(branches)].id,
+                "name": f"m{i}",
+                "token": f"rank-{i}",
+                "seed": i,
+            }
             for i in range(members)
         ]
         db.session.execute(insert(Participant), people)
         people = db.session.execute(
-            db.select(Participant.id, Participant.unit_id).where(Participant.contest_id == contest.id)
+            db.select(Participant.id, Participant.unit_id).where(
+                Participant.contest_id == contest.id
+            )
         ).all()
         rows, scores = [], []
         for pid, unit_id in people:
             totals = campaign.Totals()
             for n in range(per_member):
                 began = start + timedelta(days=rng.randint(0, 4), minutes=rng.randint(0, 1000))
-                rows.append({
-                    "contest_id": contest.id, "participant_id": pid, "number": n + 1,
-                    "local_day": began.date().isoformat(), "draw_seed": 1, "shuffle_seed": 1, "started_at": began,
-                    "deadline": began + timedelta(minutes=10), "finished_at": began + timedelta(seconds=rng.randint(60, 600)),
-                    "score": 10 * rng.randint(3, 10), "full_mark": 100, "time_ms": rng.randint(60_000, 600_000),
-                    "closed_by": "submit",
-                })  # fmt: skip
+                rows.append(
+                    {
+                        "contest_id": contest.id,
+                        "participant_id": pid,
+                        "number": n + 1,
+                        "local_day": began.date().isoformat(),
+                        "draw_seed": 1,
+                        "shuffle_seed": 1,
+                        "started_at": began,
+                        "deadline": began + timedelta(minutes=10),
+                        "finished_at": began + timedelta(seconds=rng.randint(60, 600)),
+                        "score": 10 * rng.randint(3, 10),
+                        "full_mark": 100,
+                        "time_ms": rng.randint(60_000, 600_000),
+                        "closed_by": "submit",
+                    }
+                )
                 done = rows[-1]
                 result = campaign.Result(done["score"], done["time_ms"], done["finished_at"])
                 totals = campaign.add_result(totals, result, done["score"] == 100)
-            scores.append({
-                "participant_id": pid, "contest_id": contest.id, "unit_id": unit_id, "attempts": totals.attempts,
-                "full": int(totals.full), "best_score": totals.best[0], "best_time_ms": totals.best[1],
-                "latest_score": totals.latest[0], "latest_time_ms": totals.latest[1],
-                "sum_score": totals.sum[0], "sum_time_ms": totals.sum[1],
-            })  # fmt: skip
+            scores.append(
+                {
+                    "participant_id": pid,
+                    "contest_id": contest.id,
+                    "unit_id": unit_id,
+                    "attempts": totals.attempts,
+                    "full": int(totals.full),
+                    "best_score": totals.best[0],
+                    "best_time_ms": totals.best[1],
+                    "latest_score": totals.latest[0],
+                    "latest_time_ms": totals.latest[1],
+                    "sum_score": totals.sum[0],
+                    "sum_time_ms": totals.sum[1],
+                }
+            )
             if len(rows) >= 50_000:
                 db.session.execute(insert(Attempt), rows)
                 rows = []
@@ -237,12 +321,18 @@ def run_rankings(args: argparse.Namespace) -> None:
     app = app_for(database, data_dir)
     t0 = time.perf_counter()
     contest_id = seed_rankings(app, args.rank_members, args.rank_attempts)
-    print(f"\nranking: {args.rank_members} members × {args.rank_attempts} attempts, 400 branches / 40 agencies / "
-          f"5 systems, database {database.split(':', 1)[0]} (seeded in {time.perf_counter() - t0:.1f} s)")  # fmt: skip
+    print(
+        f"\nranking: {args.rank_members} members × {args.rank_attempts} attempts, "
+        f"400 branches / 40 agencies / 5 systems, database {database.split(':', 1)[0]} "
+        f"(seeded in {time.perf_counter() - t0:.1f} s)"
+    )
     with app.app_context():
         contest = db.session.get(Contest, contest_id)
         for counting in ("best", "average"):
-            contest.settings = {**contest.settings, "campaign": {**contest.settings["campaign"], "counting": counting}}
+            contest.settings = {
+                **contest.settings,
+                "campaign": {**contest.settings["campaign"], "counting": counting},
+            }
             timings: dict[str, list[float]] = {level: [] for level in rankings.LEVELS}
             timings["member rank"] = []
             for _ in range(args.repeat):
@@ -254,18 +344,28 @@ def run_rankings(args: argparse.Namespace) -> None:
                     rows = rankings.unit_rows(db.session, contest, level)
                     timings[level].append(time.perf_counter() - t)
                     assert rows
-            summary = ", ".join(f"{level} {statistics.median(v) * 1000:.0f} ms" for level, v in timings.items())
+            summary = ", ".join(
+                f"{level} {statistics.median(v) * 1000:.0f} ms" for level, v in timings.items()
+            )
             print(f"  counting {counting:<5} median of {args.repeat}: {summary}")
         db.session.rollback()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--questions", type=int, default=10)
     parser.add_argument("--ramp", type=float, default=10.0, help="seconds over which members start")
+    parser.add_argument(
+        "--pace-min", type=float, default=3.0, help="seconds a member takes per question, at least"
+    )
+    parser.add_argument("--pace-max", type=float, default=12.0, help="… and at most")
     parser.add_argument("--port", type=int, default=5711)
-    parser.add_argument("--database", default=None, help="SQLAlchemy URL (default: a fresh SQLite file)")
+    parser.add_argument(
+        "--database", default=None, help="SQLAlchemy URL (default: a fresh SQLite file)"
+    )
     parser.add_argument("--rank-members", type=int, default=20_000)
     parser.add_argument("--rank-attempts", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=5)

@@ -13,12 +13,21 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from . import campaign
 from .campaign import CampaignRefusal, Rules
 from .draw import DrawError, DrawRule, draw
 from .engine import Refusal
-from .models import Attempt, AttemptItem, CampaignScore, Contest, Participant, RosterEntry
+from .models import (
+    Attempt,
+    AttemptItem,
+    CampaignScore,
+    Contest,
+    Participant,
+    Question,
+    RosterEntry,
+)
 from .questions import question_type
 
 NAME_MAX = 20
@@ -101,8 +110,33 @@ class Started:
     continued: bool  # True: the attempt already in progress (perhaps begun on another phone)
 
 
+@dataclass(frozen=True)
+class PoolEntry:
+    """What the draw needs of a question; a bank version's pool never changes, so callers
+    may keep it between requests."""
+
+    id: int
+    category: str
+    difficulty: int
+    type: str
+
+
+def pool_of(session: Session, bank_version_id: int) -> list[PoolEntry]:
+    rows = session.execute(
+        select(Question.id, Question.category, Question.difficulty, Question.type)
+        .where(Question.bank_version_id == bank_version_id)
+        .order_by(Question.position)
+    )
+    return [PoolEntry(*row) for row in rows]
+
+
 def start(
-    session: Session, contest: Contest, participant: Participant, now: datetime, device: str = ""
+    session: Session,
+    contest: Contest,
+    participant: Participant,
+    now: datetime,
+    device: str = "",
+    pool: list[PoolEntry] | None = None,
 ) -> Started | CampaignRefusal | str:
     """Continue the attempt in progress, or start a new one if the rules allow it."""
     rules = rules_of(contest)
@@ -115,11 +149,15 @@ def start(
         return refusal
     seed = secrets.randbelow(2**31)
     try:
-        drawn = draw(
-            contest.bank_version.questions, DrawRule.from_settings(contest.settings["draw"]), seed
-        )
+        rule = DrawRule.from_settings(contest.settings["draw"])
+        picked = draw(pool or pool_of(session, contest.bank_version_id), rule, seed)
     except DrawError:
         return "draw_failed"
+    loaded = {
+        q.id: q
+        for q in session.scalars(select(Question).where(Question.id.in_([p.id for p in picked])))
+    }
+    drawn = [loaded[p.id] for p in picked]
     stage = campaign.stage_at(rules, now)
     attempt = Attempt(
         contest_id=contest.id,
@@ -197,7 +235,9 @@ def record(session: Session, attempt: Attempt) -> None:
     row = session.get(CampaignScore, attempt.participant_id)
     if row is None:
         unit_id = attempt.participant.unit_id
-        row = CampaignScore(participant_id=attempt.participant_id, contest_id=attempt.contest_id, unit_id=unit_id)
+        row = CampaignScore(
+            participant_id=attempt.participant_id, contest_id=attempt.contest_id, unit_id=unit_id
+        )
         session.add(row)
     totals = campaign.add_result(
         totals_of(row),
@@ -260,9 +300,11 @@ def answer(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    session.refresh(item)
     if stored.rowcount == 0:  # type: ignore[attr-defined]
+        session.refresh(item)  # another request stored it first
         return Ack(item, None if _same(item, raw) else Refusal.ALREADY_ANSWERED)
+    for key, value in values.items():  # what was just written, without reading it back
+        set_committed_value(item, key, value)
     if campaign.is_fast(rules, item.elapsed_ms):
         attempt.fast_count += 1
     _after_answer(session, rules, attempt, position, now)

@@ -36,9 +36,16 @@ def create_campaign(
         "rankings": {**rankings.DEFAULT_RANKING, **(ranking or {})},
     }
     return create_contest(
-        session, title=title, bank_version=bank_version, rule=rule, branches=branches,
-        settings=settings, seed=seed, mode="campaign", roster_bound=roster_bound,
-    )  # fmt: skip
+        session,
+        title=title,
+        bank_version=bank_version,
+        rule=rule,
+        branches=branches,
+        settings=settings,
+        seed=seed,
+        mode="campaign",
+        roster_bound=roster_bound,
+    )
 
 
 def _check(rules: Rules, ranking: dict[str, Any]) -> None:
@@ -97,18 +104,36 @@ def campaign_from_options(session: Session, opts: dict[str, Any]) -> Contest:
     starts_at, ends_at = window(str(opts["start"]), int(opts["days"]), str(opts["tz"]))  # type: ignore[call-overload]
     seconds = int(opts["seconds"])  # type: ignore[call-overload]
     rules = Rules(
-        starts_at=starts_at, ends_at=ends_at, tz=str(opts["tz"]), per_day=opts["per_day"],  # type: ignore[arg-type]
-        total=opts["total"], time_mode=str(opts["time_mode"]), attempt_seconds=seconds,  # type: ignore[arg-type]
-        question_seconds=seconds, counting=str(opts["counting"]), review=str(opts["review"]),
-        fast_answer_ms=int(opts["fast_ms"]), hidden_limit=opts["hidden_limit"],  # type: ignore[arg-type,call-overload]
-        stages=weekly_stages(starts_at, ends_at, opts["per_stage"]) if opts["weekly_stages"] else (),  # type: ignore[arg-type]
-    )  # fmt: skip
+        starts_at=starts_at,
+        ends_at=ends_at,
+        tz=str(opts["tz"]),
+        per_day=opts["per_day"],  # type: ignore[arg-type]
+        total=opts["total"],
+        time_mode=str(opts["time_mode"]),
+        attempt_seconds=seconds,  # type: ignore[arg-type]
+        question_seconds=seconds,
+        counting=str(opts["counting"]),
+        review=str(opts["review"]),
+        fast_answer_ms=int(opts["fast_ms"]),
+        hidden_limit=opts["hidden_limit"],  # type: ignore[arg-type,call-overload]
+        stages=weekly_stages(starts_at, ends_at, opts["per_stage"])
+        if opts["weekly_stages"]
+        else (),  # type: ignore[arg-type]
+    )
     ranking = {
         "metric": str(opts["metric"]),
-        "weights": {k: float(v) for k, v in (p.split("=") for p in str(opts["weights"]).split(",") if p)},
+        "weights": {
+            k: float(v) for k, v in (p.split("=") for p in str(opts["weights"]).split(",") if p)
+        },
         "tie_break": [t for t in str(opts["tie_break"]).split(",") if t],
     }
     return create_campaign(
-        session, title=str(opts["title"]), bank_version=version, rule=int(opts["count"]),  # type: ignore[call-overload]
-        branches=branches, rules=rules, ranking=ranking, roster_bound=bool(opts["roster_bound"]),
-    )  # fmt: skip
+        session,
+        title=str(opts["title"]),
+        bank_version=version,
+        rule=int(opts["count"]),  # type: ignore[call-overload]
+        branches=branches,
+        rules=rules,
+        ranking=ranking,
+        roster_bound=bool(opts["roster_bound"]),
+    )

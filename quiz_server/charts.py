@@ -25,7 +25,8 @@ def participation_chart(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" class="chart" '
         f'role="img" aria-label="{escape(title, {chr(34): "&quot;"})}">',
         f"<title>{escape(title)}</title>",
-        f'<line class="axis" x1="{LEFT}" y1="{TOP + plot_h}" x2="{LEFT + plot_w}" y2="{TOP + plot_h}"/>',
+        f'<line class="axis" x1="{LEFT}" y1="{TOP + plot_h}" '
+        f'x2="{LEFT + plot_w}" y2="{TOP + plot_h}"/>',
         f'<text class="tick" x="{LEFT - 4}" y="{TOP + 4}" text-anchor="end">{top}</text>',
         f'<text class="tick" x="{LEFT - 4}" y="{TOP + plot_h}" text-anchor="end">0</text>',
         f'<text class="tick rate" x="{LEFT + plot_w + 4}" y="{TOP + 4}">100%</text>',
@@ -35,7 +36,8 @@ def participation_chart(
         h = plot_h * n / top
         x = LEFT + step * i + (step - bar_w) / 2
         parts.append(
-            f'<rect class="bar" x="{x:.1f}" y="{TOP + plot_h - h:.1f}" width="{bar_w:.1f}" height="{h:.1f}">'
+            f'<rect class="bar" x="{x:.1f}" y="{TOP + plot_h - h:.1f}" '
+            f'width="{bar_w:.1f}" height="{h:.1f}">'
             f"<title>{escape(day)}：{n} 人</title></rect>"
         )
     parts += _rate_line(rates, step, plot_h)
@@ -56,7 +58,8 @@ def _rate_line(rates: Sequence[float], step: float, plot_h: float) -> list[str]:
     return [
         f'<polyline class="rate-line" points="{points}"/>',
         f'<circle class="rate-dot" cx="{last_x:.1f}" cy="{last_y:.1f}" r="3"/>',
-        f'<text class="tick rate" x="{last_x:.1f}" y="{max(last_y - 8, TOP + 8):.1f}" text-anchor="middle">'
+        f'<text class="tick rate" x="{last_x:.1f}" y="{max(last_y - 8, TOP + 8):.1f}" '
+        'text-anchor="middle">'
         f"{rates[-1] * 100:.0f}%</text>",
     ]
 
@@ -68,7 +71,8 @@ def _day_labels(days: Sequence[str], step: float, plot_h: float) -> list[str]:
     every = max(len(days) // 4, 1)
     shown = sorted({0, len(days) - 1, *range(0, len(days), every)})
     return [
-        f'<text class="tick" x="{LEFT + step * i + step / 2:.1f}" y="{HEIGHT - 6}" text-anchor="middle">'
+        f'<text class="tick" x="{LEFT + step * i + step / 2:.1f}" y="{HEIGHT - 6}" '
+        'text-anchor="middle">'
         f"{escape(days[i][5:])}</text>"
         for i in shown
     ]

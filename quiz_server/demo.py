@@ -13,18 +13,26 @@ from sqlalchemy.orm import Session
 
 from . import attempts
 from .auth import create_user, set_password
+from .banks import latest_version, load_bundled_banks
 from .campaign import Rules
 from .campaign_setup import create_campaign, window
-from .banks import latest_version, load_bundled_banks
 from .contests import create_contest
 from .engine import Phase
 from .models import Contest, Participant, Unit, User
 from .questions import question_type
 
 DEMO_TREE: list[tuple[str, str, list[tuple[str, int]]]] = [
-    ("A01", "市教育局机关党委", [("办公室党支部", 12), ("教研室党支部", 18), ("基础教育科党支部", 9)]),
+    (
+        "A01",
+        "市教育局机关党委",
+        [("办公室党支部", 12), ("教研室党支部", 18), ("基础教育科党支部", 9)],
+    ),
     ("A02", "市卫生健康委机关党委", [("机关第一党支部", 15), ("机关第二党支部", 11)]),
-    ("A03", "市交通运输局机关党委", [("综合党支部", 14), ("运输管理党支部", 20), ("执法支队党支部", 25)]),
+    (
+        "A03",
+        "市交通运输局机关党委",
+        [("综合党支部", 14), ("运输管理党支部", 20), ("执法支队党支部", 25)],
+    ),
 ]
 DEMO_TITLE = "“守礼仪、讲文明、树形象”文明礼仪常识网络知识竞答（演示）"
 DEMO_BANK = "fujian-babu"
@@ -66,14 +74,18 @@ def seed_demo(session: Session) -> DemoInfo:
     return DemoInfo(contest, "admin", password, seed_demo_campaign(session, branches))
 
 
-def seed_demo_campaign(session: Session, branches: list[Unit], now: datetime | None = None) -> Contest:
+def seed_demo_campaign(
+    session: Session, branches: list[Unit], now: datetime | None = None
+) -> Contest:
     """A campaign whose window opened a few days ago, already holding members' attempts."""
     found = session.scalar(select(Contest).where(Contest.title == CAMPAIGN_TITLE))
     if found is not None:
         return found
     now = now or datetime.now(UTC)
     tz = "Asia/Shanghai"
-    first_day = (now.astimezone(ZoneInfo(tz)) - timedelta(days=CAMPAIGN_DAYS_BEFORE)).date().isoformat()
+    first_day = (
+        (now.astimezone(ZoneInfo(tz)) - timedelta(days=CAMPAIGN_DAYS_BEFORE)).date().isoformat()
+    )
     starts_at, ends_at = window(first_day, CAMPAIGN_DAYS, tz)
     version = latest_version(session, CAMPAIGN_BANK)
     assert version is not None, "bundled bank missing"
@@ -87,7 +99,12 @@ def seed_demo_campaign(session: Session, branches: list[Unit], now: datetime | N
 
 
 def _simulate(
-    session: Session, contest: Contest, branches: list[Unit], starts_at: datetime, now: datetime, rng: random.Random
+    session: Session,
+    contest: Contest,
+    branches: list[Unit],
+    starts_at: datetime,
+    now: datetime,
+    rng: random.Random,
 ) -> None:
     """Members join over the past days and take attempts through the real attempt rules."""
     days = max((now - starts_at).days, 1)
@@ -105,7 +122,12 @@ def _simulate(
 
 
 def _attempt(
-    session: Session, contest: Contest, member: Participant, moment: datetime, skill: float, rng: random.Random
+    session: Session,
+    contest: Contest,
+    member: Participant,
+    moment: datetime,
+    skill: float,
+    rng: random.Random,
 ) -> datetime:
     started = attempts.start(session, contest, member, moment, device=f"demo-{member.id}")
     if not isinstance(started, attempts.Started):
@@ -115,7 +137,9 @@ def _attempt(
         qtype = question_type(item.question.type)
         ids = qtype.option_ids(item.question.options)
         right = qtype.correct_ids(item.question.answer)
-        choice = right if rng.random() < skill else [rng.choice([i for i in ids if [i] != right] or ids)]
+        choice = (
+            right if rng.random() < skill else [rng.choice([i for i in ids if [i] != right] or ids)]
+        )
         attempts.answer(session, contest, started.attempt, item.position, choice, moment)
     return moment + timedelta(minutes=rng.uniform(5, 90))
 
@@ -126,13 +150,17 @@ def _demo_tree(session: Session) -> list[Unit]:
     for a_index, (code, name, children) in enumerate(DEMO_TREE):
         agency = _unit(session, code, name, "agency", root, a_index)
         for b_index, (branch_name, registered) in enumerate(children):
-            branch = _unit(session, f"{code}-B{b_index + 1:02d}", branch_name, "branch", agency, b_index)
+            branch = _unit(
+                session, f"{code}-B{b_index + 1:02d}", branch_name, "branch", agency, b_index
+            )
             branch.registered = registered
             branches.append(branch)
     return branches
 
 
-def _unit(session: Session, code: str, name: str, kind: str, parent: Unit | None, position: int) -> Unit:
+def _unit(
+    session: Session, code: str, name: str, kind: str, parent: Unit | None, position: int
+) -> Unit:
     unit = session.scalar(select(Unit).where(Unit.code == code))
     if unit is None:
         unit = Unit(code=code, name=name, kind=kind, parent=parent, position=position)

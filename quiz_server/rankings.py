@@ -9,7 +9,6 @@ ratios are computed from the sums at each level.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -73,8 +72,15 @@ def member_results(session: Session, contest: Contest) -> list[MemberResult]:
     """Each member's counted result, best first (ties: the shorter time)."""
     score, time_ms = _rule_columns(_rule(contest))
     rows = session.execute(
-        select(CampaignScore.participant_id, CampaignScore.unit_id, Participant.name, score, time_ms,
-               CampaignScore.attempts, CampaignScore.full)  # fmt: skip
+        select(
+            CampaignScore.participant_id,
+            CampaignScore.unit_id,
+            Participant.name,
+            score,
+            time_ms,
+            CampaignScore.attempts,
+            CampaignScore.full,
+        )
         .join(Participant, Participant.id == CampaignScore.participant_id)
         .where(CampaignScore.contest_id == contest.id, CampaignScore.attempts > 0)
         .order_by(score.desc(), time_ms, CampaignScore.participant_id)
@@ -93,7 +99,9 @@ def member_rank(session: Session, contest: Contest, participant_id: int) -> tupl
     if mine is None:
         return None, total
     ahead = session.scalar(
-        select(func.count()).where(ranked, (score > mine[0]) | ((score == mine[0]) & (time_ms < mine[1])))
+        select(func.count()).where(
+            ranked, (score > mine[0]) | ((score == mine[0]) & (time_ms < mine[1]))
+        )
     )
     return (ahead or 0) + 1, total
 
@@ -169,7 +177,7 @@ def unit_rows(session: Session, contest: Contest, level: str) -> list[UnitRow]:
             score=sums[u.id]["score"],
             full_marks=int(sums[u.id]["full"]),
             attempts=int(sums[u.id]["attempts"]),
-        )  # fmt: skip
+        )
         for _depth, u in tree.depth_first()
         if u.kind == level and u.id in wanted
     ]
@@ -189,7 +197,10 @@ def _branch_totals(session: Session, contest: Contest) -> dict[int, Counter[str]
     for unit_id, participants, points, attempts, full in rows:
         if unit_id in totals:
             totals[unit_id].update(
-                participants=participants, score=float(points or 0), attempts=int(attempts), full=int(full)
+                participants=participants,
+                score=float(points or 0),
+                attempts=int(attempts),
+                full=int(full),
             )
     return totals
 
@@ -257,7 +268,7 @@ def campaign_unit_rows(session: Session, contest: Contest, level: str) -> list[d
             "attempts": r.attempts,
             "attempts_per_member": round(r.value("attempts_per_member"), 2),
             "metric": round(r.metric, 4),
-        }  # fmt: skip
+        }
         for r in unit_rows(session, contest, level)
     ]
 
@@ -289,11 +300,18 @@ def daily_participation_rows(
         reg = int(registered[unit.id]["registered"])
         for day in map(date.isoformat, days):
             cumulative += int(first_sums[day][unit.id]["n"])
-            rows.append({
-                "unit_id": unit.id, "unit": unit.name, "kind": unit.kind, "day": day,
-                "participants": int(day_sums[day][unit.id]["n"]), "cumulative": cumulative,
-                "registered": reg, "cumulative_rate": round(cumulative / reg, 4) if reg else 0.0,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "unit_id": unit.id,
+                    "unit": unit.name,
+                    "kind": unit.kind,
+                    "day": day,
+                    "participants": int(day_sums[day][unit.id]["n"]),
+                    "cumulative": cumulative,
+                    "registered": reg,
+                    "cumulative_rate": round(cumulative / reg, 4) if reg else 0.0,
+                }
+            )
     return rows
 
 

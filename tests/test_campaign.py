@@ -60,7 +60,10 @@ def test_each_stage_has_its_own_limits_and_gaps_between_stages_refuse():
     week2 = Stage("第2周", START + timedelta(days=3), END, per_day=5)
     r = rules(per_day=3, stages=(week1, week2))
     assert campaign.can_start(r, at(1), [Past(at(0.5))]) is CampaignRefusal.DAY_LIMIT
-    assert campaign.can_start(r, at(25), [Past(at(0.5)), Past(at(24.5))]) is CampaignRefusal.STAGE_LIMIT
+    assert (
+        campaign.can_start(r, at(25), [Past(at(0.5)), Past(at(24.5))])
+        is CampaignRefusal.STAGE_LIMIT
+    )
     assert campaign.can_start(r, at(60), []) is CampaignRefusal.BETWEEN_STAGES
     stage2_past = [Past(at(73))] * 3
     assert campaign.can_start(r, at(74), stage2_past) is None  # week 2 allows 5 a day
@@ -68,7 +71,9 @@ def test_each_stage_has_its_own_limits_and_gaps_between_stages_refuse():
 
 
 def test_attempt_deadline_is_stored_by_mode_and_never_past_the_window():
-    assert campaign.attempt_deadline(rules(attempt_seconds=600), at(1), 10) == at(1) + timedelta(minutes=10)
+    assert campaign.attempt_deadline(rules(attempt_seconds=600), at(1), 10) == at(1) + timedelta(
+        minutes=10
+    )
     per_q = rules(time_mode="question", question_seconds=30)
     assert campaign.attempt_deadline(per_q, at(1), 10) == at(1) + timedelta(seconds=300)
     assert campaign.attempt_deadline(rules(), END - timedelta(minutes=1), 10) == END
@@ -94,7 +99,10 @@ def test_answers_after_the_deadline_are_refused_with_a_reason(after, answered, c
 
 
 def test_an_unopened_question_refuses_answers():
-    assert campaign.check_answer(rules(), ItemState(None, None, False), False, at(1)) is Refusal.NOT_OPEN
+    assert (
+        campaign.check_answer(rules(), ItemState(None, None, False), False, at(1))
+        is Refusal.NOT_OPEN
+    )
 
 
 def test_abandoned_attempt_is_overdue_only_after_deadline_and_grace():

@@ -33,14 +33,24 @@ def make_campaign(app, clock, roster=False, **rules):
         branches = make_branches(db.session)
         starts = clock.now - timedelta(hours=1)
         contest = create_campaign(
-            db.session, title="网络竞答", bank_version=version, rule=4, branches=branches,
-            rules=Rules(starts_at=starts, ends_at=starts + timedelta(days=5), **rules), roster_bound=roster,
-        )  # fmt: skip
+            db.session,
+            title="网络竞答",
+            bank_version=version,
+            rule=4,
+            branches=branches,
+            rules=Rules(starts_at=starts, ends_at=starts + timedelta(days=5), **rules),
+            roster_bound=roster,
+        )
         if roster:
             db.session.add(RosterEntry(unit_id=branches[0].id, name="张三", member_no="007"))
         user = make_user(db.session)
         db.session.commit()
-        return {"pin": contest.pin, "id": contest.id, "branches": [b.id for b in branches], "user": user.id}
+        return {
+            "pin": contest.pin,
+            "id": contest.id,
+            "branches": [b.id for b in branches],
+            "user": user.id,
+        }
 
 
 class Phone:
@@ -51,7 +61,10 @@ class Phone:
 
     def call(self, method, path="", body=None):
         response = self.client.open(
-            f"/api/campaign/{self.pin}{path}", method=method, json=body, headers={"X-Member-Token": self.token or ""}
+            f"/api/campaign/{self.pin}{path}",
+            method=method,
+            json=body,
+            headers={"X-Member-Token": self.token or ""},
         )
         return response.status_code, response.get_json()
 
@@ -64,7 +77,9 @@ class Phone:
         return self.call("POST", "/attempts", {"device": device})[1]
 
     def answer(self, attempt, position, choice):
-        return self.call("POST", f"/attempts/{attempt}/answers", {"position": position, "choice": choice})[1]
+        return self.call(
+            "POST", f"/attempts/{attempt}/answers", {"position": position, "choice": choice}
+        )[1]
 
 
 @pytest.fixture
@@ -85,7 +100,9 @@ def answers_of(app, attempt_id):
 
     with app.app_context():
         attempt = db.session.get(Attempt, attempt_id)
-        return [question_type(i.question.type).correct_ids(i.question.answer) for i in attempt.items]
+        return [
+            question_type(i.question.type).correct_ids(i.question.answer) for i in attempt.items
+        ]
 
 
 def test_full_attempt_then_result_with_review_and_ranks(capp, c, phone, clock):
@@ -102,7 +119,12 @@ def test_full_attempt_then_result_with_review_and_ranks(capp, c, phone, clock):
     assert ack["finished"]
     status, data = phone.call("GET", f"/attempts/{attempt['id']}/result")
     result = data["result"]
-    assert (result["score"], result["full_mark"], result["correct"], result["time_ms"]) == (40, 40, 4, 20_000)
+    assert (result["score"], result["full_mark"], result["correct"], result["time_ms"]) == (
+        40,
+        40,
+        4,
+        20_000,
+    )
     assert result["rank"] == 1 and result["of"] == 1
     assert result["branch"] == {"name": "第1党支部", "rank": 1, "of": 2}
     assert [r["correct_ids"] for r in result["review"]] == right
@@ -117,7 +139,11 @@ def test_no_question_payload_carries_the_answer(capp, c, phone):
     for key in ("answer", "correct", "correct_ids", "explanation"):
         assert f'"{key}"' not in text
     _, practice = phone.call("GET", "/practice")
-    assert practice["questions"] and "answer" not in json.dumps(practice) and "explanation" not in json.dumps(practice)
+    assert (
+        practice["questions"]
+        and "answer" not in json.dumps(practice)
+        and "explanation" not in json.dumps(practice)
+    )
     assert answers  # the bank has answers; none of the keys that would carry them went out
     ids = [o["id"] for o in attempt["items"][0]["options"]]
     assert sorted(ids) == sorted(set(ids))
@@ -131,12 +157,17 @@ def test_a_retried_answer_gets_the_same_ack_and_a_change_is_refused(capp, c, pho
     assert phone.answer(attempt["id"], first["position"], [option]) == ack
     other = first["options"][1]["id"]
     refused = phone.answer(attempt["id"], first["position"], [other])
-    assert refused["reason"] == "already_answered" and refused["message"] == REFUSALS["already_answered"]
+    assert (
+        refused["reason"] == "already_answered"
+        and refused["message"] == REFUSALS["already_answered"]
+    )
     assert phone.answer(attempt["id"], first["position"], ["Z"])["reason"] == "already_answered"
     assert phone.answer(attempt["id"], 1, ["Z"])["reason"] == "no_such_option"
 
 
-def test_answers_after_the_deadline_are_refused_and_the_abandoned_attempt_closes(capp, c, phone, clock):
+def test_answers_after_the_deadline_are_refused_and_the_abandoned_attempt_closes(
+    capp, c, phone, clock
+):
     attempt = phone.start()["attempt"]
     first = attempt["items"][0]
     phone.answer(attempt["id"], 0, [first["options"][0]["id"]])
@@ -214,7 +245,10 @@ def test_per_question_timing_shows_one_question_at_a_time(capp, clock):
     clock.advance(25)  # the first question lapsed unanswered: the next opens now
     state = p.call("GET", f"/attempts/{attempt['id']}")[1]["attempt"]
     assert len(state["items"]) == 2
-    assert p.answer(attempt["id"], 0, [attempt["items"][0]["options"][0]["id"]])["reason"] == "too_late"
+    assert (
+        p.answer(attempt["id"], 0, [attempt["items"][0]["options"][0]["id"]])["reason"]
+        == "too_late"
+    )
     ack = p.answer(attempt["id"], 1, [state["items"][1]["options"][0]["id"]])
     assert ack["ok"] and len(ack["attempt"]["items"]) == 3
 
@@ -240,7 +274,10 @@ def test_roster_bound_campaign_admits_only_registered_members(capp, clock):
 
 def test_unknown_token_and_foreign_attempt(capp, c, phone):
     stranger = Phone(capp.test_client(), c["pin"], "x" * 20)
-    assert stranger.call("GET", "/me") == (401, {"ok": False, "reason": "unknown_token", "message": REFUSALS["unknown_token"]})
+    assert stranger.call("GET", "/me") == (
+        401,
+        {"ok": False, "reason": "unknown_token", "message": REFUSALS["unknown_token"]},
+    )
     attempt = phone.start()["attempt"]
     other = Phone(capp.test_client(), c["pin"])
     other.join("周九", c["branches"][1])
@@ -295,7 +332,11 @@ def test_the_draw_through_the_campaign_path(capp, c, phone):
 
         stored = db.session.get(Attempt, attempt["id"])
         contest = db.session.get(Contest, c["id"])
-        redrawn = draw(contest.bank_version.questions, DrawRule.from_settings(contest.settings["draw"]), stored.draw_seed)
+        redrawn = draw(
+            contest.bank_version.questions,
+            DrawRule.from_settings(contest.settings["draw"]),
+            stored.draw_seed,
+        )
         assert [q.id for q in redrawn] == [i.question_id for i in stored.items]
 
 
@@ -305,14 +346,25 @@ def test_campaign_quotas_are_honoured_and_impossible_ones_refused(capp, clock):
         branches = make_branches(db.session)
         rules = Rules(starts_at=clock.now, ends_at=clock.now + timedelta(days=1))
         rule = DrawRule(count=3, type={"judge": 1, "multiple": 1})
-        contest = create_campaign(db.session, title="配额", bank_version=version, rule=rule, branches=branches, rules=rules)
+        contest = create_campaign(
+            db.session,
+            title="配额",
+            bank_version=version,
+            rule=rule,
+            branches=branches,
+            rules=rules,
+        )
         db.session.commit()
         pin = contest.pin
         with pytest.raises(ContestError, match="判断题|题型 judge 只有 1 道题"):
             create_campaign(
-                db.session, title="不可能", bank_version=version, rule=DrawRule(count=3, type={"judge": 2}),
-                branches=branches, rules=rules,
-            )  # fmt: skip
+                db.session,
+                title="不可能",
+                bank_version=version,
+                rule=DrawRule(count=3, type={"judge": 2}),
+                branches=branches,
+                rules=rules,
+            )
     p = Phone(capp.test_client(), pin)
     p.join("配额", 0 + p.client.get(f"/api/campaign/{pin}").get_json()["branches"][0]["id"])
     types = sorted(i["type"] for i in p.start()["attempt"]["items"])
@@ -321,27 +373,67 @@ def test_campaign_quotas_are_honoured_and_impossible_ones_refused(capp, clock):
 
 def test_live_join_refuses_a_campaign_with_a_clear_message(capp, c):
     client = socketio.test_client(capp, namespace="/play")
-    ack = client.emit("join", {"pin": c["pin"], "name": "甲", "branch_id": c["branches"][0]}, namespace="/play", callback=True)
-    assert ack["reason"] == "campaign_mode" and "网络竞答" in ack["message"] and ack["url"] == f"/c/{c['pin']}"
+    ack = client.emit(
+        "join",
+        {"pin": c["pin"], "name": "甲", "branch_id": c["branches"][0]},
+        namespace="/play",
+        callback=True,
+    )
+    assert (
+        ack["reason"] == "campaign_mode"
+        and "网络竞答" in ack["message"]
+        and ack["url"] == f"/c/{c['pin']}"
+    )
 
 
 def test_cli_creates_a_campaign(capp, c):
     with capp.app_context():
         from quiz_server.models import BankVersion
 
-        slug = db.session.get(BankVersion, db.session.get(Contest, c["id"]).bank_version_id).bank.slug
+        slug = db.session.get(
+            BankVersion, db.session.get(Contest, c["id"]).bank_version_id
+        ).bank.slug
     runner = CliRunner()
     with capp.app_context():
         result = runner.invoke(
             cli.main,
-            ["contests", "create-campaign", "--title", "命令行活动", "--bank", slug, "--count", "3",
-             "--start", "2026-12-01", "--days", "14", "--weekly-stages", "--per-stage", "5", "--counting", "average"],
-        )  # fmt: skip
+            [
+                "contests",
+                "create-campaign",
+                "--title",
+                "命令行活动",
+                "--bank",
+                slug,
+                "--count",
+                "3",
+                "--start",
+                "2026-12-01",
+                "--days",
+                "14",
+                "--weekly-stages",
+                "--per-stage",
+                "5",
+                "--counting",
+                "average",
+            ],
+        )
         assert result.exit_code == 0, result.output
         assert "/c/" in result.output and "/rankings/" in result.output
         contest = db.session.query(Contest).filter_by(title="命令行活动").one()
         rules = Rules.from_settings(contest.settings["campaign"])
         assert [s.name for s in rules.stages] == ["第1周", "第2周"] and rules.counting == "average"
         assert rules.starts_at.isoformat() == "2026-12-01T00:00:00+08:00"
-        bad = runner.invoke(cli.main, ["contests", "create-campaign", "--title", "x", "--bank", "nope", "--start", "2026-12-01"])
+        bad = runner.invoke(
+            cli.main,
+            [
+                "contests",
+                "create-campaign",
+                "--title",
+                "x",
+                "--bank",
+                "nope",
+                "--start",
+                "2026-12-01",
+            ],
+        )
         assert bad.exit_code != 0 and "没有找到题库" in bad.output

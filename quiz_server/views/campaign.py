@@ -23,7 +23,7 @@ from ..auth import role_required
 from ..config import Settings
 from ..extensions import csrf, db
 from ..messages import REFUSALS, strings_for
-from ..models import Attempt, Contest, Participant, Question, Unit
+from ..models import Attempt, AttemptItem, Contest, Participant, Question
 from ..orgs import Tree
 from .player import clean_pin
 
@@ -64,7 +64,11 @@ def _member(contest: Contest) -> Participant:
 
 
 def _attempt(contest: Contest, member: Participant, attempt_id: int) -> Attempt:
-    found = db.session.get(Attempt, attempt_id)
+    found = db.session.scalar(
+        select(Attempt)
+        .where(Attempt.id == attempt_id)
+        .options(selectinload(Attempt.items).selectinload(AttemptItem.question))
+    )
     if found is None or found.participant_id != member.id or found.contest_id != contest.id:
         abort(404, description=REFUSALS["no_such_attempt"])
     return found
@@ -73,6 +77,15 @@ def _attempt(contest: Contest, member: Participant, attempt_id: int) -> Attempt:
 def _body() -> dict[str, Any]:
     data = request.get_json(silent=True)
     return data if isinstance(data, dict) else {}
+
+
+@bp.before_request
+def _read_body_first() -> None:
+    """Read a request's body before its first query: under gevent a read from the socket can
+    switch greenlets, and none may switch between a transaction's first read and its commit
+    (SQLite would refuse the write that follows a stale read snapshot)."""
+    if request.method == "POST":
+        request.get_data(cache=True)
 
 
 # ------------------------------------------------------------------ pages
@@ -89,9 +102,14 @@ def rankings_page(pin: str) -> str:
     level = _level()
     data = cached_rankings(contest, level)
     return render_template(
-        "rankings.html", contest=contest, level=level, levels=rankings.LEVELS, data=data,
-        charts=[Markup(c["svg"]) for c in data["charts"]], strings=strings_for("rankings"),
-    )  # fmt: skip
+        "rankings.html",
+        contest=contest,
+        level=level,
+        levels=rankings.LEVELS,
+        data=data,
+        charts=[Markup(c["svg"]) for c in data["charts"]],
+        strings=strings_for("rankings"),
+    )
 
 
 @bp.route("/admin/campaigns/<int:contest_id>/flags")
@@ -167,15 +185,36 @@ def me(pin: str) -> Response:
     past_start = campaign.can_start(
         rules, moment, [campaign.Past(a.started_at) for a in attempts.history(db.session, member)]
     )
-    return _no_store(jsonify(
-        name=member.name, branch=member.unit.name,
-        left={"today": left.today, "stage": left.stage, "total": left.total},
-        can_start=current is not None or past_start is None,
-        blocked=None if current is not None or past_start is None else {"reason": past_start.value, "message": REFUSALS[past_start.value]},
-        current={"id": current.id, "answered": sum(1 for i in current.items if i.choice), "total": len(current.items)} if current else None,
-        history=[{"id": a.id, "number": a.number, "score": a.score, "full_mark": a.full_mark, "time_ms": a.time_ms, "closed_by": a.closed_by} for a in past],
-        server_now=cp.ms(moment),
-    ))  # fmt: skip
+    return _no_store(
+        jsonify(
+            name=member.name,
+            branch=member.unit.name,
+            left={"today": left.today, "stage": left.stage, "total": left.total},
+            can_start=current is not None or past_start is None,
+            blocked=None
+            if current is not None or past_start is None
+            else {"reason": past_start.value, "message": REFUSALS[past_start.value]},
+            current={
+                "id": current.id,
+                "answered": sum(1 for i in current.items if i.choice),
+                "total": len(current.items),
+            }
+            if current
+            else None,
+            history=[
+                {
+                    "id": a.id,
+                    "number": a.number,
+                    "score": a.score,
+                    "full_mark": a.full_mark,
+                    "time_ms": a.time_ms,
+                    "closed_by": a.closed_by,
+                }
+                for a in past
+            ],
+            server_now=cp.ms(moment),
+        )
+    )
 
 
 @bp.route(API + "/attempts", methods=["POST"])
@@ -184,13 +223,22 @@ def start(pin: str) -> Any:
     contest = _contest(pin)
     member = _member(contest)
     device = str(_body().get("device", ""))[:DEVICE_MAX]
-    started = attempts.start(db.session, contest, member, now(), device)
+    started = attempts.start(db.session, contest, member, now(), device, _pool(contest))
     if not isinstance(started, attempts.Started):
         db.session.commit()
         return refusal(str(getattr(started, "value", started)))
-    db.session.commit()
+    db.session.flush()
     payload = cp.attempt_for_member(attempts.rules_of(contest), started.attempt, now())
+    db.session.commit()
     return jsonify(ok=True, continued=started.continued, attempt=payload)
+
+
+def _pool(contest: Contest) -> list[attempts.PoolEntry]:
+    """The pinned bank version's draw pool, kept per process: a version never changes."""
+    pools = current_app.extensions.setdefault("campaign_pools", {})
+    if contest.bank_version_id not in pools:
+        pools[contest.bank_version_id] = attempts.pool_of(db.session, contest.bank_version_id)
+    return pools[contest.bank_version_id]
 
 
 @bp.route(API + "/attempts/<int:attempt_id>")
@@ -214,13 +262,17 @@ def answer(pin: str, attempt_id: int) -> Any:
     if not isinstance(position, int) or isinstance(position, bool):
         return refusal("bad_request", 400)
     ack = attempts.answer(db.session, contest, found, position, data.get("choice"), now())
-    db.session.commit()
+    db.session.flush()
     if ack.refusal is not None:
-        return refusal(ack.refusal.value, finished=found.finished_at is not None)
+        finished = found.finished_at is not None
+        db.session.commit()
+        return refusal(ack.refusal.value, finished=finished)
     assert ack.item is not None
     payload = cp.answer_ack(ack.item, found)
-    if not payload["finished"] and attempts.rules_of(contest).time_mode == "question":
-        payload["attempt"] = cp.attempt_for_member(attempts.rules_of(contest), found, now())
+    rules = attempts.rules_of(contest)
+    if not payload["finished"] and rules.time_mode == "question":
+        payload["attempt"] = cp.attempt_for_member(rules, found, now())
+    db.session.commit()  # durable before the ack goes out
     return jsonify(payload)
 
 
