@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from live_load import cpu_seconds, ms, worker_pid  # noqa: E402
+from live_load import cpu_seconds, launch, ms, worker_pid  # noqa: E402
 
 from quiz_server.cli import gunicorn_argv  # noqa: E402
 
@@ -95,17 +93,8 @@ def seed_campaign(app, members: int, questions: int, branches: int = 10):
 
 
 def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    argv = [*gunicorn_argv("127.0.0.1", port), "--log-level", "warning"]
-    proc = subprocess.Popen(argv, env={**os.environ, **env}, cwd=ROOT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("server did not start within 30 s")
+    """The README's production command (`quiz-server run`), on loopback."""
+    return launch([*gunicorn_argv("127.0.0.1", port), "--log-level", "warning"], port, env)
 
 
 async def post(http: aiohttp.ClientSession, url: str, body: dict, headers: dict[str, str]) -> dict:

@@ -70,6 +70,11 @@ def start_server(port: int, env: dict[str, str], worker: str) -> subprocess.Pope
         "--worker-connections", "6000", "-b", f"127.0.0.1:{port}",
         "--log-level", "warning", "quiz_server.wsgi:app",
     ]  # fmt: skip
+    return launch(argv, port, env)
+
+
+def launch(argv: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Start a server process and wait (at most 30 s) until its port accepts connections."""
     proc = subprocess.Popen(argv, env={**os.environ, **env}, cwd=ROOT)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
