@@ -242,7 +242,7 @@
       b.dataset.id = o.id;
       b.setAttribute("aria-pressed", state.selected.indexOf(o.id) >= 0 ? "true" : "false");
       b.disabled = !!item.choice;
-      b.appendChild(el("span", "option-check"));
+      if (item.type !== "judge") b.appendChild(el("span", "option-check"));
       b.appendChild(el("span", null, o.text));
       b.addEventListener("click", function () { choose(o.id); });
       box.appendChild(b);
@@ -491,7 +491,7 @@
       b.type = "button";
       b.dataset.id = o.id;
       b.setAttribute("aria-pressed", "false");
-      b.appendChild(el("span", "option-check"));
+      if (q.type !== "judge") b.appendChild(el("span", "option-check"));
       b.appendChild(el("span", null, o.text));
       b.addEventListener("click", function () {
         if (q.type !== "multiple") state.pSelected = [];
