@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -146,7 +147,7 @@ async def member(
 
 
 async def load(base: str, tokens: list[str], args: argparse.Namespace) -> dict[str, list[float]]:
-    stats: dict[str, list[float]] = {"start": [], "ack": [], "errors": [], "refused": []}
+    stats: dict[str, list] = {"start": [], "ack": [], "errors": [], "refused": []}
     connector = aiohttp.TCPConnector(limit=len(tokens) + 10)
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
@@ -179,6 +180,8 @@ def run_load(args: argparse.Namespace) -> None:
     for label, values in (("attempt start", stats["start"]), ("answer ack", stats["ack"])):
         cells = "".join(f"{ms(values, q):>9}" for q in (0.5, 0.9, 0.99, 1))
         print(f"{label:<20}{len(values):>7}{cells}")
+    if stats["errors"]:
+        print("errors by kind:", dict(Counter(stats["errors"])))
     requests = len(stats["start"]) + len(stats["ack"])
     print(
         f"refused {len(stats['refused'])}, errors {len(stats['errors'])}, wall {wall:.1f} s, "

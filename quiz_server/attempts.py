@@ -99,11 +99,6 @@ def open_attempt(session: Session, participant: Participant) -> Attempt | None:
     return session.scalar(select(Attempt).where(Attempt.open_for == participant.id))
 
 
-def left(session: Session, rules: Rules, participant: Participant, now: datetime) -> campaign.Left:
-    past = [campaign.Past(a.started_at) for a in history(session, participant)]
-    return campaign.attempts_left(rules, now, past)
-
-
 @dataclass(frozen=True)
 class Started:
     attempt: Attempt

@@ -8,7 +8,8 @@ from typing import Any
 
 from . import campaign
 from .campaign import Rules
-from .models import Attempt, AttemptItem, Contest, Question
+from .messages import REFUSALS
+from .models import Attempt, AttemptItem, Contest, Participant, Question
 from .payloads import ms
 from .questions import question_type
 
@@ -56,6 +57,46 @@ def attempt_for_member(rules: Rules, attempt: Attempt, now: datetime) -> dict[st
         "hidden_count": attempt.hidden_count,
         "hidden_limit": rules.hidden_limit,
         "items": [item_for_member(attempt, i) for i in shown],
+        "server_now": ms(now),
+    }
+
+
+def status_for_member(
+    member: Participant,
+    left: campaign.Left,
+    current: Attempt | None,
+    past: list[Attempt],
+    blocked: campaign.CampaignRefusal | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """The member's home screen: attempts left, why a new one cannot start, history."""
+    return {
+        "name": member.name,
+        "branch": member.unit.name,
+        "left": {"today": left.today, "stage": left.stage, "total": left.total},
+        "can_start": blocked is None,
+        "blocked": None
+        if blocked is None
+        else {"reason": blocked.value, "message": REFUSALS[blocked.value]},
+        "current": None
+        if current is None
+        else {
+            "id": current.id,
+            "answered": sum(1 for i in current.items if i.choice),
+            "total": len(current.items),
+        },
+        "history": [
+            {
+                "id": a.id,
+                "number": a.number,
+                "score": a.score,
+                "full_mark": a.full_mark,
+                "time_ms": a.time_ms,
+                "closed_by": a.closed_by,
+            }
+            for a in past
+            if a.finished_at is not None
+        ],
         "server_now": ms(now),
     }
 

@@ -172,6 +172,7 @@ def join(pin: str) -> Any:
 
 @bp.route(API + "/me")
 def me(pin: str) -> Response:
+    """What the home screen shows: attempts left, the attempt in progress, history."""
     contest = _contest(pin)
     member = _member(contest)
     rules = attempts.rules_of(contest)
@@ -180,41 +181,12 @@ def me(pin: str) -> Response:
     if current is not None and attempts.close_if_due(db.session, rules, current, moment):
         current = None
     db.session.commit()
-    left = attempts.left(db.session, rules, member, moment)
-    past = [a for a in attempts.history(db.session, member) if a.finished_at is not None]
-    past_start = campaign.can_start(
-        rules, moment, [campaign.Past(a.started_at) for a in attempts.history(db.session, member)]
-    )
-    return _no_store(
-        jsonify(
-            name=member.name,
-            branch=member.unit.name,
-            left={"today": left.today, "stage": left.stage, "total": left.total},
-            can_start=current is not None or past_start is None,
-            blocked=None
-            if current is not None or past_start is None
-            else {"reason": past_start.value, "message": REFUSALS[past_start.value]},
-            current={
-                "id": current.id,
-                "answered": sum(1 for i in current.items if i.choice),
-                "total": len(current.items),
-            }
-            if current
-            else None,
-            history=[
-                {
-                    "id": a.id,
-                    "number": a.number,
-                    "score": a.score,
-                    "full_mark": a.full_mark,
-                    "time_ms": a.time_ms,
-                    "closed_by": a.closed_by,
-                }
-                for a in past
-            ],
-            server_now=cp.ms(moment),
-        )
-    )
+    past = attempts.history(db.session, member)
+    blocked = None
+    if current is None:
+        blocked = campaign.can_start(rules, moment, [campaign.Past(a.started_at) for a in past])
+    left = campaign.attempts_left(rules, moment, [campaign.Past(a.started_at) for a in past])
+    return _no_store(jsonify(cp.status_for_member(member, left, current, past, blocked, moment)))
 
 
 @bp.route(API + "/attempts", methods=["POST"])
