@@ -6,9 +6,9 @@ gunicorn process started as the README deploys it, then the unit-ranking computa
 
 Part 1 seeds a campaign (SQLite in a temp folder unless --database is given), starts
 `python -m gunicorn -k gevent -w 1 --worker-connections 4000 quiz_server.wsgi:app` on loopback,
-and lets N members (joined beforehand) each start an attempt within a ramp of a few seconds and
-answer its questions at a human pace (a random 3–12 s per question: a 10-question attempt
-in about 75 s), over the same JSON API the
+and lets N members (joined beforehand) each start an attempt within a ramp of --ramp seconds and
+answer its questions at a human pace (a random 10–30 s per question: a 10-question attempt
+in about 3.5 minutes; --pace-min/--pace-max to press harder), over the same JSON API the
 phone page uses. Prints attempt-start and answer-ack latency p50/p99 and the server's CPU.
 
 Part 2 bulk-loads M members × K finished attempts across a system → agency → branch tree and
@@ -349,11 +349,11 @@ def main() -> None:
     )
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--questions", type=int, default=10)
-    parser.add_argument("--ramp", type=float, default=10.0, help="seconds over which members start")
+    parser.add_argument("--ramp", type=float, default=30.0, help="seconds over which members start")
     parser.add_argument(
-        "--pace-min", type=float, default=3.0, help="seconds a member takes per question, at least"
+        "--pace-min", type=float, default=10.0, help="seconds a member takes per question, at least"
     )
-    parser.add_argument("--pace-max", type=float, default=12.0, help="… and at most")
+    parser.add_argument("--pace-max", type=float, default=30.0, help="… and at most")
     parser.add_argument("--port", type=int, default=5711)
     parser.add_argument(
         "--database", default=None, help="SQLAlchemy URL (default: a fresh SQLite file)"
