@@ -437,3 +437,88 @@ def test_cli_creates_a_campaign(capp, c):
             ],
         )
         assert bad.exit_code != 0 and "没有找到题库" in bad.output
+
+
+# ---------------------------------------------------------------- the pages in Chromium
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def browser_page(capp):
+    """Chromium at phone size; every request, with its method, headers and body, answered by
+    the Flask test client (no server)."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    from pathlib import Path
+    from urllib.parse import urlsplit
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium not installed")
+    http = capp.test_client()
+
+    def serve(route):
+        request = route.request
+        url = urlsplit(request.url)
+        response = http.open(
+            url.path + ("?" + url.query if url.query else ""),
+            method=request.method,
+            headers={
+                k: v
+                for k, v in request.headers.items()
+                if k.lower().startswith(("x-", "content-type"))
+            },
+            data=request.post_data_buffer,
+        )
+        headers = {"content-type": response.headers.get("Content-Type", "text/plain")}
+        route.fulfill(status=response.status_code, headers=headers, body=response.get_data())
+
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page(viewport={"width": 320, "height": 640})
+        page.route("http://quiz.test/**", serve)
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        yield page
+        browser.close()
+        assert not errors, errors
+
+
+@pytest.mark.browser
+def test_a_member_takes_attempts_on_a_phone_until_the_day_limit_bites(browser_page, capp, c):
+    page = browser_page
+    page.goto(f"http://quiz.test/c/{c['pin']}")
+    page.fill("#name", "手机用户")
+    page.locator(".branch-choice").first.click()
+    page.click("#join-btn")
+    page.wait_for_selector("#left-today:has-text('今日还可作答 3 次')")
+    for left in (2, 1, 0):
+        page.click("#start-btn")
+        page.wait_for_selector("#screen-attempt:not([hidden])")
+        assert "answer" not in page.locator("#q-options").inner_html()
+        page.locator("#q-options .option").first.click()
+        page.click("#submit-btn")
+        page.click("#submit-btn")  # confirm: some questions are still open
+        page.wait_for_selector("#screen-result:not([hidden])")
+        assert "/ 40 分" in page.inner_text("#r-score")
+        page.click("#home-btn")
+        page.wait_for_selector(f"#left-today:has-text('今日还可作答 {left} 次')")
+    assert page.inner_text("#blocked") == REFUSALS["day_limit"]
+    assert page.locator("#start-btn").is_disabled()
+    assert page.locator("#history li").count() == 3
+
+
+@pytest.mark.browser
+def test_the_rankings_page_updates_while_attempts_come_in(browser_page, capp, c, phone):
+    page = browser_page
+    page.clock.install()
+    page.goto(f"http://quiz.test/rankings/{c['pin']}")
+    first_row = page.locator("#rk-body tr").first
+    assert "0 / 10" in first_row.inner_text()
+    attempt = phone.start()["attempt"]
+    phone.call("POST", f"/attempts/{attempt['id']}/submit")
+    page.clock.fast_forward(6000)
+    page.wait_for_function("document.querySelector('#rk-body tr').textContent.includes('1 / 10')")
+    assert page.locator(".rk-chart svg").count() == 2
