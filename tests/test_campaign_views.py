@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from click.testing import CliRunner
 from conftest import login, make_bank, make_branches, make_user
+from test_pages import CHROMIUM, CHROMIUM_ARGS
 
 from quiz_server import cli, create_app
 from quiz_server.campaign import Rules, Stage
@@ -441,8 +442,6 @@ def test_cli_creates_a_campaign(capp, c):
 
 # ---------------------------------------------------------------- the pages in Chromium
 
-CHROMIUM = "/usr/bin/chromium"
-
 
 @pytest.fixture
 def browser_page(capp):
@@ -473,10 +472,7 @@ def browser_page(capp):
         route.fulfill(status=response.status_code, headers=headers, body=response.get_data())
 
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 320, "height": 640})
         page.route("http://quiz.test/**", serve)
         errors: list[str] = []
