@@ -66,9 +66,9 @@ def with_app_context(command: F) -> F:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .views import admin, api, auth, host, orgs, player, results
+    from .views import admin, api, auth, campaign, host, orgs, player, results
 
-    for module in (auth, player, host, admin, api, results, orgs):
+    for module in (auth, player, host, admin, api, results, orgs, campaign):
         app.register_blueprint(module.bp)
 
 

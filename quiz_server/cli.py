@@ -186,7 +186,10 @@ def demo(host: str, port: int, data_dir: Path | None) -> None:
     with app.app_context():
         info = seed_demo(db.session)
         contest_id, pin = info.contest.id, info.contest.pin
+        campaign_pin = info.campaign.pin if info.campaign else None
     _print_demo(settings, public, port, contest_id, pin, info.username, info.password)
+    if campaign_pin:
+        _print_campaign(public, campaign_pin)
     _serve(host, port, {"QUIZ_DATA_DIR": str(settings.data_dir), "QUIZ_PUBLIC_URL": public})
 
 
@@ -200,6 +203,54 @@ def _print_demo(settings: Settings, public: str, port: int, contest_id: int, pin
     segno.make(join, error="m").terminal(compact=True)
     click.echo("\n  Scan the code with a phone on the same network.  Ctrl+C stops the server.\n")
 
+
+def _print_campaign(public: str, pin: str) -> None:
+    click.echo("  Campaign (网络竞答, self-paced attempts over days):")
+    click.echo(f"    Phones    : {public}/c/{pin}")
+    click.echo(f"    Rankings  : {public}/rankings/{pin}\n")
+
+
+@main.group()
+def contests() -> None:
+    """Contests: create campaigns (网络竞答) from the command line."""
+
+
+@contests.command("create-campaign")
+@click.option("--title", required=True)
+@click.option("--bank", "bank_slug", required=True, help="bank id (its latest version is pinned)")
+@click.option("--count", default=10, show_default=True, help="questions per attempt")
+@click.option("--start", required=True, help="first day, YYYY-MM-DD (midnight in --tz)")
+@click.option("--days", default=7, show_default=True, help="length of the window in days")
+@click.option("--tz", default="Asia/Shanghai", show_default=True)
+@click.option("--branches", "branch_codes", default="", help="unit codes, comma-separated (default: every branch)")
+@click.option("--per-day", type=int, default=3, show_default=True)
+@click.option("--total", type=int, default=None)
+@click.option("--weekly-stages", is_flag=True, help="one stage per week, each with its own limit")
+@click.option("--per-stage", type=int, default=None, help="attempts per stage (with --weekly-stages)")
+@click.option("--time-mode", type=click.Choice(["attempt", "question"]), default="attempt", show_default=True)
+@click.option("--seconds", type=int, default=600, show_default=True, help="per attempt, or per question")
+@click.option("--counting", type=click.Choice(["best", "latest", "sum", "average"]), default="best", show_default=True)
+@click.option("--review", type=click.Choice(["immediate", "after_close"]), default="immediate", show_default=True)
+@click.option("--metric", default="composite", show_default=True)
+@click.option("--weights", default="participation_rate=0.7,attempts_per_member=0.3", show_default=True)
+@click.option("--tie-break", default="participation_rate,full_marks,attempts_per_member", show_default=True)
+@click.option("--fast-ms", type=int, default=1500, show_default=True, help="flag answers faster than this")
+@click.option("--hidden-limit", type=int, default=None, help="hand in after the page was hidden this often")
+@click.option("--roster-bound", is_flag=True)
+@with_app_context
+def contests_create_campaign(**opts: object) -> None:
+    """Create a campaign contest and print its phone and rankings URLs."""
+    from .campaign_setup import campaign_from_options
+    from .contests import ContestError
+    from .extensions import db
+
+    try:
+        contest = campaign_from_options(db.session, opts)
+        db.session.commit()
+    except (ContestError, ValueError) as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"created campaign {contest.id}  PIN {contest.pin}")
+    click.echo(f"  phones  : /c/{contest.pin}\n  rankings: /rankings/{contest.pin}")
 
 if __name__ == "__main__":
     main()

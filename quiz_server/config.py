@@ -51,6 +51,8 @@ class Settings:
     # Tests inject a fake clock and drive timers by hand (`live.tick`) instead of background tasks.
     clock: Callable[[], datetime] = system_clock
     run_timers: bool = True
+    # Campaign unit rankings are recomputed at most this often while attempts pour in.
+    rankings_ttl_seconds: float = 3.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

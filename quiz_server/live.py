@@ -134,6 +134,8 @@ def on_join(data: dict[str, Any]) -> dict[str, Any]:
     contest = db.session.scalar(select(Contest).where(Contest.pin == pin.strip()))
     if contest is None:
         return refuse("no_such_contest")
+    if contest.mode == "campaign":
+        return refuse("campaign_mode", url=f"/c/{contest.pin}")
     if contest.phase == Phase.FINISHED:
         return refuse("contest_over")
     if branch_id not in {u.id for u in contest.units}:

@@ -169,3 +169,72 @@ ADMIN_CONTROL: dict[str, str] = {
     "status_disconnected": "网络断开，正在重连…",
 }
 _PAGES["admin-control"] = ADMIN_CONTROL
+
+# ---------------------------------------------------------------- campaign contests (网络竞答)
+# Refusals of the campaign HTTP API and the strings of static/js/campaign.js and rankings.js.
+
+CAMPAIGN_REFUSALS: dict[str, str] = {
+    "campaign_mode": "这是网络竞答活动，请打开活动链接按提示自行作答",
+    "campaign_not_started": "活动尚未开始",
+    "campaign_ended": "活动已结束",
+    "between_stages": "当前不在任何阶段的作答时间内",
+    "day_limit": "今天的作答次数已用完，明天再来",
+    "stage_limit": "本阶段的作答次数已用完",
+    "total_limit": "全部作答次数已用完",
+    "draw_failed": "题库无法满足抽题规则，请联系组织者",
+    "no_such_attempt": "没有找到这次作答",
+    "attempt_open": "本次作答尚未结束",
+}
+REFUSALS.update(CAMPAIGN_REFUSALS)
+
+_CAMPAIGN: dict[str, str] = {
+    "network_error": "网络不畅，正在重试…",
+    "joining": "正在加入…",
+    "left_today": "今日还可作答 {n} 次",
+    "left_unlimited": "今日作答次数不限",
+    "left_total": "共还可作答 {n} 次",
+    "start": "开始作答",
+    "continue": "继续作答（已答 {n}/{total} 题）",
+    "continued_here": "已在本设备继续之前未完成的作答",
+    "progress": "第 {n}/{total} 题",
+    "remaining": "剩余 {time}",
+    "submit": "交卷",
+    "confirm_submit": "还有 {n} 题未答，再按一次交卷",
+    "next": "下一题",
+    "prev": "上一题",
+    "saving": "保存中…",
+    "saved": "已保存",
+    "retrying": "网络不稳，正在重新提交…",
+    "time_up": "时间到，已自动交卷",
+    "hidden_warning": "离开答题页面 {n} 次已记录",
+    "hidden_submitted": "离开页面次数过多，已按当前作答交卷",
+    "score": "{score} / {full} 分",
+    "time_used": "用时 {time}",
+    "correct_count": "{correct}/{total} 题",
+    "rank": "第 {rank} 名 / 共 {of} 人",
+    "branch_rank": "第 {rank} 名 / 共 {of} 个支部",
+    "review_later": "答案与解析将在活动结束（{when}）后公布",
+    "your_choice": "你的选择",
+    "correct_answer": "正确答案",
+    "not_answered": "未作答",
+    "right": "正确",
+    "wrong": "错误",
+    "source": "出处：{source}",
+    "practice_check": "核对答案",
+    "practice_next": "换一题",
+    "practice_empty": "该分类暂无题目",
+    "multiple_hint": "多选题：可选多项",
+    "minutes_seconds": "{m} 分 {s} 秒",
+    "seconds_only": "{s} 秒",
+    "history_item": "第 {n} 次：{score} 分，用时 {time}",
+    "closed_by_deadline": "（超时自动交卷）",
+    "closed_by_hidden": "（离开页面过多自动交卷）",
+}
+
+_RANKINGS: dict[str, str] = {
+    "updated": "更新于 {time}",
+    "stale": "网络不畅，显示的是 {time} 的数据",
+}
+
+_PAGES["campaign"] = _CAMPAIGN
+_PAGES["rankings"] = _RANKINGS

@@ -230,3 +230,83 @@ class Answer(db.Model):
     potential_points: Mapped[int] = mapped_column(Integer)
     elapsed_ms: Mapped[int] = mapped_column(Integer)
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# ---------------------------------------------------------------- campaign contests (attempts)
+
+
+class Attempt(db.Model):
+    """One member's timed pass through a drawn set of questions in a campaign.
+
+    `open_for` holds the participant id while the attempt is in progress and NULL once closed:
+    its unique constraint lets the database, not a race between two phones, keep one attempt
+    in progress per member."""
+
+    __table_args__ = (
+        UniqueConstraint("open_for"),
+        Index("ix_attempt_contest_participant", "contest_id", "participant_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, … per member
+    open_for: Mapped[int | None] = mapped_column(Integer)
+    local_day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD in the contest's zone
+    stage: Mapped[str] = mapped_column(String(64), default="")
+    draw_seed: Mapped[int] = mapped_column(Integer)
+    shuffle_seed: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by: Mapped[str] = mapped_column(String(16), default="")  # submit | deadline | hidden
+    score: Mapped[int] = mapped_column(Integer, default=0)
+    correct: Mapped[int] = mapped_column(Integer, default=0)
+    full_mark: Mapped[int] = mapped_column(Integer, default=0)
+    time_ms: Mapped[int] = mapped_column(Integer, default=0)
+    device: Mapped[str] = mapped_column(String(64), default="")
+    # Fair-play counters (flags for an organizer to review, never automatic bans).
+    hidden_count: Mapped[int] = mapped_column(Integer, default=0)
+    fast_count: Mapped[int] = mapped_column(Integer, default=0)
+    participant: Mapped[Participant] = relationship()
+    items: Mapped[list[AttemptItem]] = relationship(
+        back_populates="attempt", order_by="AttemptItem.position"
+    )
+
+
+class AttemptItem(db.Model):
+    """One drawn question of an attempt, in the attempt's order, with the member's answer.
+    Answering is a compare-and-set on `choice IS NULL`, so a retried submission is idempotent."""
+
+    __table_args__ = (UniqueConstraint("attempt_id", "position"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id"))
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    choice: Mapped[str | None] = mapped_column(String(32))
+    correct: Mapped[bool] = mapped_column(Boolean, default=False)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    elapsed_ms: Mapped[int] = mapped_column(Integer, default=0)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempt: Mapped[Attempt] = relationship(back_populates="items")
+    question: Mapped[Question] = relationship()
+
+
+class CampaignScore(db.Model):
+    """A member's running totals in a campaign, updated in the transaction that closes each
+    attempt, so unit rankings aggregate one row per member instead of every attempt.
+    Each counting rule reads its own columns (best, latest, sum, average = sum / attempts)."""
+
+    __table_args__ = (Index("ix_campaign_score_contest_unit", "contest_id", "unit_id"),)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    full: Mapped[int] = mapped_column(Integer, default=0)  # 1 once any attempt had full marks
+    best_score: Mapped[int] = mapped_column(Integer, default=0)
+    best_time_ms: Mapped[int] = mapped_column(Integer, default=0)
+    latest_score: Mapped[int] = mapped_column(Integer, default=0)
+    latest_time_ms: Mapped[int] = mapped_column(Integer, default=0)
+    sum_score: Mapped[int] = mapped_column(Integer, default=0)
+    sum_time_ms: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,401 @@
+"""Campaign contests over plain HTTP: the phone page, its JSON API, the live unit rankings page
+and the organizer's fair-play review. Why HTTP and not the socket: docs/campaign.md.
+
+The API authenticates members by the token in `X-Member-Token` (kept in the phone's
+localStorage), not by a cookie, so a forged cross-site request carries no credential: those
+endpoints are exempt from the CSRF check that every cookie-authenticated form keeps.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from .. import attempts, campaign, charts, rankings
+from .. import campaign_payloads as cp
+from ..auth import role_required
+from ..config import Settings
+from ..extensions import csrf, db
+from ..messages import REFUSALS, strings_for
+from ..models import Attempt, AttemptItem, Contest, Participant, Question
+from ..orgs import Tree
+from .player import clean_pin
+
+bp = Blueprint("campaign", __name__)
+API = "/api/campaign/<pin>"
+DEVICE_MAX = 64
+
+
+def settings() -> Settings:
+    return current_app.config["QUIZ"]
+
+
+def now() -> Any:
+    return settings().clock()
+
+
+def refusal(reason: str, status: int = 409, **extra: Any) -> tuple[Response, int]:
+    return jsonify(ok=False, reason=reason, message=REFUSALS.get(reason, reason), **extra), status
+
+
+def _contest(pin: str) -> Contest:
+    pin = clean_pin(pin)
+    found = pin and db.session.scalar(
+        select(Contest).where(Contest.pin == pin, Contest.mode == "campaign")
+    )
+    if not found:
+        abort(404, description=REFUSALS["no_such_contest"])
+    return found
+
+
+def _member(contest: Contest) -> Participant:
+    found = attempts.member(db.session, contest, request.headers.get("X-Member-Token"))
+    if found is None:
+        response, status = refusal("unknown_token", 401)
+        response.status_code = status
+        abort(response)
+    return found
+
+
+def _attempt(contest: Contest, member: Participant, attempt_id: int) -> Attempt:
+    found = db.session.scalar(
+        select(Attempt)
+        .where(Attempt.id == attempt_id)
+        .options(selectinload(Attempt.items).selectinload(AttemptItem.question))
+    )
+    if found is None or found.participant_id != member.id or found.contest_id != contest.id:
+        abort(404, description=REFUSALS["no_such_attempt"])
+    return found
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else {}
+
+
+@bp.before_request
+def _read_body_first() -> None:
+    """Read a request's body before its first query: under gevent a read from the socket can
+    switch greenlets, and none may switch between a transaction's first read and its commit
+    (SQLite would refuse the write that follows a stale read snapshot)."""
+    if request.method == "POST":
+        request.get_data(cache=True)
+
+
+# ------------------------------------------------------------------ pages
+
+
+@bp.route("/c/<pin>")
+def phone(pin: str) -> str:
+    return render_template("campaign.html", pin=clean_pin(pin), strings=strings_for("campaign"))
+
+
+@bp.route("/rankings/<pin>")
+def rankings_page(pin: str) -> str:
+    contest = _contest(pin)
+    level = _level()
+    data = cached_rankings(contest, level)
+    return render_template(
+        "rankings.html",
+        contest=contest,
+        level=level,
+        levels=rankings.LEVELS,
+        data=data,
+        charts=[Markup(c["svg"]) for c in data["charts"]],
+        strings=strings_for("rankings"),
+    )
+
+
+@bp.route("/admin/campaigns/<int:contest_id>/flags")
+@role_required("organizer")
+def flags(contest_id: int) -> str:
+    contest = db.session.get(Contest, contest_id)
+    if contest is None or contest.mode != "campaign":
+        abort(404)
+    rules = attempts.rules_of(contest)
+    flagged = db.session.scalars(
+        select(Attempt)
+        .where(
+            Attempt.contest_id == contest.id,
+            (Attempt.fast_count > 0) | (Attempt.hidden_count > 0) | (Attempt.closed_by == "hidden"),
+        )
+        .options(selectinload(Attempt.participant).selectinload(Participant.unit))
+        .order_by(Attempt.started_at.desc())
+        .limit(500)
+    ).all()
+    devices = attempts.attempts_by_device(db.session, contest)
+    return render_template(
+        "admin/campaign_flags.html", contest=contest, rules=rules, flagged=flagged, devices=devices
+    )
+
+
+# ------------------------------------------------------------------ the phone's API
+
+
+@bp.route(API)
+def info(pin: str) -> Response:
+    contest = _contest(pin)
+    tree = Tree.load(db.session)
+    branches = [
+        {"id": u.id, "name": u.name, "path": [a.name for a in reversed(tree.ancestors(u.id))]}
+        for u in contest.units
+    ]
+    return _no_store(
+        jsonify(**cp.contest_info(contest, attempts.rules_of(contest)), branches=branches)
+    )
+
+
+@bp.route(API + "/join", methods=["POST"])
+@csrf.exempt
+def join(pin: str) -> Any:
+    contest = _contest(pin)
+    data = _body()
+    name, branch_id, member_no = data.get("name"), data.get("branch_id"), data.get("member_no", "")
+    if (
+        not isinstance(name, str)
+        or not isinstance(branch_id, int)
+        or not isinstance(member_no, str)
+    ):
+        return refusal("bad_request", 400)
+    joined = attempts.join(db.session, contest, name, branch_id, member_no)
+    if isinstance(joined, str):
+        return refusal(joined, 400)
+    db.session.commit()
+    return jsonify(ok=True, token=joined.token, name=joined.name)
+
+
+@bp.route(API + "/me")
+def me(pin: str) -> Response:
+    """What the home screen shows: attempts left, the attempt in progress, history."""
+    contest = _contest(pin)
+    member = _member(contest)
+    rules = attempts.rules_of(contest)
+    moment = now()
+    current = attempts.open_attempt(db.session, member)
+    if current is not None and attempts.close_if_due(db.session, rules, current, moment):
+        current = None
+    db.session.commit()
+    past = attempts.history(db.session, member)
+    blocked = None
+    if current is None:
+        blocked = campaign.can_start(rules, moment, [campaign.Past(a.started_at) for a in past])
+    left = campaign.attempts_left(rules, moment, [campaign.Past(a.started_at) for a in past])
+    return _no_store(jsonify(cp.status_for_member(member, left, current, past, blocked, moment)))
+
+
+@bp.route(API + "/attempts", methods=["POST"])
+@csrf.exempt
+def start(pin: str) -> Any:
+    contest = _contest(pin)
+    member = _member(contest)
+    device = str(_body().get("device", ""))[:DEVICE_MAX]
+    started = attempts.start(db.session, contest, member, now(), device, _pool(contest))
+    if not isinstance(started, attempts.Started):
+        db.session.commit()
+        return refusal(str(getattr(started, "value", started)))
+    db.session.flush()
+    payload = cp.attempt_for_member(attempts.rules_of(contest), started.attempt, now())
+    db.session.commit()
+    return jsonify(ok=True, continued=started.continued, attempt=payload)
+
+
+def _pool(contest: Contest) -> list[attempts.PoolEntry]:
+    """The pinned bank version's draw pool, kept per process: a version never changes."""
+    pools = current_app.extensions.setdefault("campaign_pools", {})
+    if contest.bank_version_id not in pools:
+        pools[contest.bank_version_id] = attempts.pool_of(db.session, contest.bank_version_id)
+    return pools[contest.bank_version_id]
+
+
+@bp.route(API + "/attempts/<int:attempt_id>")
+def attempt(pin: str, attempt_id: int) -> Response:
+    contest = _contest(pin)
+    found = _attempt(contest, _member(contest), attempt_id)
+    rules = attempts.rules_of(contest)
+    attempts.close_if_due(db.session, rules, found, now())
+    db.session.commit()
+    return _no_store(jsonify(ok=True, attempt=cp.attempt_for_member(rules, found, now())))
+
+
+@bp.route(API + "/attempts/<int:attempt_id>/answers", methods=["POST"])
+@csrf.exempt
+def answer(pin: str, attempt_id: int) -> Any:
+    """Idempotent per (attempt, position): a retry after a lost response gets the same ack."""
+    contest = _contest(pin)
+    found = _attempt(contest, _member(contest), attempt_id)
+    data = _body()
+    position = data.get("position")
+    if not isinstance(position, int) or isinstance(position, bool):
+        return refusal("bad_request", 400)
+    ack = attempts.answer(db.session, contest, found, position, data.get("choice"), now())
+    db.session.flush()
+    if ack.refusal is not None:
+        finished = found.finished_at is not None
+        db.session.commit()
+        return refusal(ack.refusal.value, finished=finished)
+    assert ack.item is not None
+    payload = cp.answer_ack(ack.item, found)
+    rules = attempts.rules_of(contest)
+    if not payload["finished"] and rules.time_mode == "question":
+        payload["attempt"] = cp.attempt_for_member(rules, found, now())
+    db.session.commit()  # durable before the ack goes out
+    return jsonify(payload)
+
+
+@bp.route(API + "/attempts/<int:attempt_id>/hidden", methods=["POST"])
+@csrf.exempt
+def hidden(pin: str, attempt_id: int) -> Any:
+    contest = _contest(pin)
+    found = _attempt(contest, _member(contest), attempt_id)
+    count = _body().get("count")
+    if not isinstance(count, int) or not 0 <= count <= 10_000:
+        return refusal("bad_request", 400)
+    attempts.report_hidden(db.session, contest, found, count, now())
+    db.session.commit()
+    return jsonify(ok=True, finished=found.finished_at is not None, closed_by=found.closed_by)
+
+
+@bp.route(API + "/attempts/<int:attempt_id>/submit", methods=["POST"])
+@csrf.exempt
+def submit(pin: str, attempt_id: int) -> Any:
+    contest = _contest(pin)
+    found = _attempt(contest, _member(contest), attempt_id)
+    attempts.submit(db.session, contest, found, now())
+    db.session.commit()
+    return jsonify(ok=True, finished=True)
+
+
+@bp.route(API + "/attempts/<int:attempt_id>/result")
+def result(pin: str, attempt_id: int) -> Any:
+    contest = _contest(pin)
+    member = _member(contest)
+    found = _attempt(contest, member, attempt_id)
+    rules = attempts.rules_of(contest)
+    attempts.close_if_due(db.session, rules, found, now())
+    db.session.commit()
+    if found.finished_at is None:
+        return refusal("attempt_open")
+    return _no_store(
+        jsonify(ok=True, result=cp.result_for_member(rules, found, now(), _ranks(contest, member)))
+    )
+
+
+def _ranks(contest: Contest, member: Participant) -> dict[str, Any]:
+    data = cached_rankings(contest, "branch")
+    rank, of = rankings.member_rank(db.session, contest, member.id)
+    branch = next((r for r in data["rows"] if r["unit_id"] == member.unit_id), None)
+    return {
+        "rank": rank,
+        "of": of,
+        "branch": {
+            "name": member.unit.name,
+            "rank": branch["rank"] if branch else None,
+            "of": len(data["rows"]),
+        },
+    }
+
+
+@bp.route(API + "/practice")
+def practice(pin: str) -> Response:
+    """Untimed questions of a category for learning; never scored, never stored."""
+    contest = _contest(pin)
+    category = request.args.get("category", "")
+    query = select(Question).where(Question.bank_version_id == contest.bank_version_id)
+    if category:
+        query = query.where(Question.category == category)
+    questions = db.session.scalars(query.order_by(Question.position)).all()
+    return jsonify(ok=True, questions=[cp.practice_question(q) for q in questions])
+
+
+@bp.route(API + "/practice/<int:question_id>", methods=["POST"])
+@csrf.exempt
+def practice_check(pin: str, question_id: int) -> Any:
+    contest = _contest(pin)
+    question = db.session.get(Question, question_id)
+    if question is None or question.bank_version_id != contest.bank_version_id:
+        abort(404)
+    from ..questions import question_type
+
+    choice = question_type(question.type).parse_choice(_body().get("choice"), question.options)
+    if choice is None:
+        return refusal("no_such_option", 400)
+    return jsonify(ok=True, **cp.practice_check(question, choice))
+
+
+@bp.route(API + "/rankings")
+def rankings_json(pin: str) -> Response:
+    contest = _contest(pin)
+    return _no_store(jsonify(cached_rankings(contest, _level())))
+
+
+# ------------------------------------------------------------------ rankings, cached
+
+
+def _level() -> str:
+    level = request.args.get("level", "branch")
+    return level if level in rankings.LEVELS else "branch"
+
+
+def cached_rankings(contest: Contest, level: str) -> dict[str, Any]:
+    """Recomputed from stored attempts at most every `rankings_ttl_seconds` per process, so a
+    big screen polling every few seconds costs one computation however many screens watch."""
+    cache = current_app.extensions.setdefault("campaign_rankings", {})
+    key = (contest.id, level)
+    hit = cache.get(key)
+    if hit and time.monotonic() - hit[0] < settings().rankings_ttl_seconds:
+        return hit[1]
+    data = compute_rankings(contest, level)
+    cache[key] = (time.monotonic(), data)
+    return data
+
+
+def compute_rankings(contest: Contest, level: str) -> dict[str, Any]:
+    moment = now()
+    attempts.close_overdue(db.session, contest, moment)
+    db.session.commit()
+    config = rankings.ranking_config(contest)
+    rows = rankings.campaign_unit_rows(db.session, contest, level)
+    return {
+        "level": level,
+        "metric": config["metric"],
+        "metric_label": rankings.METRICS[config["metric"]],
+        "metric_note": rankings.metric_note(config),
+        "tie_break_note": rankings.tie_break_note(config),
+        "rows": rows,
+        "charts": _charts(contest, level, moment),
+        "updated_at": cp.ms(moment),
+        "server_now": cp.ms(moment),
+    }
+
+
+def _charts(contest: Contest, level: str, moment: Any) -> list[dict[str, Any]]:
+    daily = [
+        r
+        for r in rankings.daily_participation_rows(db.session, contest, moment)
+        if r["kind"] == level
+    ]
+    units: dict[int, list[dict[str, Any]]] = {}
+    for row in daily:
+        units.setdefault(row["unit_id"], []).append(row)
+    out = []
+    for unit_id, series in units.items():
+        title = f"{series[0]['unit']} 每日参与"
+        svg = charts.participation_chart(
+            title,
+            [r["day"] for r in series],
+            [r["participants"] for r in series],
+            [r["cumulative_rate"] for r in series],
+        )
+        out.append({"unit_id": unit_id, "unit": series[0]["unit"], "svg": svg})
+    return out
+
+
+def _no_store(response: Response) -> Response:
+    response.cache_control.no_store = True
+    return response
