@@ -61,11 +61,11 @@ class Phone:
         self.client, self.pin, self.token = client, pin, token
 
     def call(self, method, path="", body=None):
-        response = self.client.open(
+        response = self.client.open(  # as campaign.js sends it: JSON type even without a body
             f"/api/campaign/{self.pin}{path}",
             method=method,
-            json=body,
-            headers={"X-Member-Token": self.token or ""},
+            data=None if body is None else json.dumps(body),
+            headers={"X-Member-Token": self.token or "", "Content-Type": "application/json"},
         )
         return response.status_code, response.get_json()
 
@@ -518,3 +518,9 @@ def test_the_rankings_page_updates_while_attempts_come_in(browser_page, capp, c,
     page.clock.fast_forward(6000)
     page.wait_for_function("document.querySelector('#rk-body tr').textContent.includes('1 / 10')")
     assert page.locator(".rk-chart svg").count() == 2
+
+
+def test_the_token_api_refuses_non_json_bodies(capp, c):
+    """What a cross-site form would send: refused, so the CSRF exemption opens no forgery path."""
+    response = capp.test_client().post(f"/api/campaign/{c['pin']}/join", data={"name": "x", "branch_id": "1"})
+    assert response.status_code == 415 and response.get_json()["reason"] == "bad_request"

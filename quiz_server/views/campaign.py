@@ -32,6 +32,15 @@ API = "/api/campaign/<pin>"
 DEVICE_MAX = 64
 
 
+@bp.before_request
+def _json_only() -> Any:
+    """The CSRF-exempt API takes JSON only: a cross-site form cannot send it without a CORS
+    preflight, which this server never grants, so exemption does not open a forgery path."""
+    if request.method == "POST" and request.path.startswith("/api/") and not request.is_json:
+        return refusal("bad_request", 415)
+    return None
+
+
 def settings() -> Settings:
     return current_app.config["QUIZ"]
 
