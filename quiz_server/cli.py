@@ -70,7 +70,9 @@ def users_create(username: str, role: str, password: str) -> None:
     except ValueError as err:
         raise click.ClickException(str(err)) from err
     except Exception as err:  # IntegrityError: the name is taken
-        raise click.ClickException(f"could not create {username!r}: {err.__class__.__name__}") from err
+        raise click.ClickException(
+            f"could not create {username!r}: {err.__class__.__name__}"
+        ) from err
     click.echo(f"created {role} {username}")
 
 
@@ -193,7 +195,9 @@ def demo(host: str, port: int, data_dir: Path | None) -> None:
     _serve(host, port, {"QUIZ_DATA_DIR": str(settings.data_dir), "QUIZ_PUBLIC_URL": public})
 
 
-def _print_demo(settings: Settings, public: str, port: int, contest_id: int, pin: str, user: str, password: str) -> None:
+def _print_demo(
+    settings: Settings, public: str, port: int, contest_id: int, pin: str, user: str, password: str
+) -> None:
     join = f"{public}/j/{pin}"
     click.echo(f"\n  文明礼仪网络竞答 — demo   (data: {settings.data_dir})\n")
     click.echo(f"  Big screen : http://127.0.0.1:{port}/host/{contest_id}")
@@ -222,20 +226,49 @@ def contests() -> None:
 @click.option("--start", required=True, help="first day, YYYY-MM-DD (midnight in --tz)")
 @click.option("--days", default=7, show_default=True, help="length of the window in days")
 @click.option("--tz", default="Asia/Shanghai", show_default=True)
-@click.option("--branches", "branch_codes", default="", help="unit codes, comma-separated (default: every branch)")
+@click.option(
+    "--branches",
+    "branch_codes",
+    default="",
+    help="unit codes, comma-separated (default: every branch)",
+)
 @click.option("--per-day", type=int, default=3, show_default=True)
 @click.option("--total", type=int, default=None)
 @click.option("--weekly-stages", is_flag=True, help="one stage per week, each with its own limit")
-@click.option("--per-stage", type=int, default=None, help="attempts per stage (with --weekly-stages)")
-@click.option("--time-mode", type=click.Choice(["attempt", "question"]), default="attempt", show_default=True)
-@click.option("--seconds", type=int, default=600, show_default=True, help="per attempt, or per question")
-@click.option("--counting", type=click.Choice(["best", "latest", "sum", "average"]), default="best", show_default=True)
-@click.option("--review", type=click.Choice(["immediate", "after_close"]), default="immediate", show_default=True)
+@click.option(
+    "--per-stage", type=int, default=None, help="attempts per stage (with --weekly-stages)"
+)
+@click.option(
+    "--time-mode", type=click.Choice(["attempt", "question"]), default="attempt", show_default=True
+)
+@click.option(
+    "--seconds", type=int, default=600, show_default=True, help="per attempt, or per question"
+)
+@click.option(
+    "--counting",
+    type=click.Choice(["best", "latest", "sum", "average"]),
+    default="best",
+    show_default=True,
+)
+@click.option(
+    "--review",
+    type=click.Choice(["immediate", "after_close"]),
+    default="immediate",
+    show_default=True,
+)
 @click.option("--metric", default="composite", show_default=True)
-@click.option("--weights", default="participation_rate=0.7,attempts_per_member=0.3", show_default=True)
-@click.option("--tie-break", default="participation_rate,full_marks,attempts_per_member", show_default=True)
-@click.option("--fast-ms", type=int, default=1500, show_default=True, help="flag answers faster than this")
-@click.option("--hidden-limit", type=int, default=None, help="hand in after the page was hidden this often")
+@click.option(
+    "--weights", default="participation_rate=0.7,attempts_per_member=0.3", show_default=True
+)
+@click.option(
+    "--tie-break", default="participation_rate,full_marks,attempts_per_member", show_default=True
+)
+@click.option(
+    "--fast-ms", type=int, default=1500, show_default=True, help="flag answers faster than this"
+)
+@click.option(
+    "--hidden-limit", type=int, default=None, help="hand in after the page was hidden this often"
+)
 @click.option("--roster-bound", is_flag=True)
 @with_app_context
 def contests_create_campaign(**opts: object) -> None:
@@ -251,6 +284,7 @@ def contests_create_campaign(**opts: object) -> None:
         raise click.ClickException(str(err)) from err
     click.echo(f"created campaign {contest.id}  PIN {contest.pin}")
     click.echo(f"  phones  : /c/{contest.pin}\n  rankings: /rankings/{contest.pin}")
+
 
 if __name__ == "__main__":
     main()

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from . import engine
 from .draw import DrawError, DrawRule, draw
-from .models import BankVersion, Contest, ContestQuestion, Question, Unit
+from .models import BankVersion, Contest, ContestQuestion, Unit
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "timing": {},

@@ -43,7 +43,12 @@ class DrawRule:
         )
 
     def to_settings(self) -> dict[str, Any]:
-        return {"count": self.count, "category": self.category, "difficulty": self.difficulty, "type": self.type}
+        return {
+            "count": self.count,
+            "category": self.category,
+            "difficulty": self.difficulty,
+            "type": self.type,
+        }
 
     def quotas(self) -> dict[str, dict[Any, int]]:
         return {name: getattr(self, name) for name in DIMENSIONS if getattr(self, name)}
@@ -67,14 +72,16 @@ def _check(pool: Sequence[Drawable], rule: DrawRule) -> None:
     for name, quota in rule.quotas().items():
         label = DIMENSIONS[name]
         if sum(quota.values()) > rule.count:
-            raise DrawError(f"{label}配额合计 {sum(quota.values())} 道，超过抽题数量 {rule.count} 道")
+            raise DrawError(
+                f"{label}配额合计 {sum(quota.values())} 道，超过抽题数量 {rule.count} 道"
+            )
         have = Counter(getattr(q, name) for q in pool)
         for key, wanted in quota.items():
             if have[key] < wanted:
                 raise DrawError(f"{label} {key} 只有 {have[key]} 道题，不够配额 {wanted} 道")
-        if sum(quota.values()) < rule.count and sum(n for k, n in have.items() if k not in quota) < rule.count - sum(
-            quota.values()
-        ):
+        if sum(quota.values()) < rule.count and sum(
+            n for k, n in have.items() if k not in quota
+        ) < rule.count - sum(quota.values()):
             raise DrawError(f"{label}配额之外的题目不够补足 {rule.count} 道")
 
 

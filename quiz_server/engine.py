@@ -132,7 +132,9 @@ def extend(rnd: Round, seconds: int) -> Round:
     Not while paused: the host resumes first, so the shown deadline never jumps twice."""
     if rnd.phase is not Phase.QUESTION or rnd.phase_ends_at is None or rnd.paused:
         return rnd
-    return replace(rnd, seq=rnd.seq + 1, phase_ends_at=rnd.phase_ends_at + timedelta(seconds=seconds))
+    return replace(
+        rnd, seq=rnd.seq + 1, phase_ends_at=rnd.phase_ends_at + timedelta(seconds=seconds)
+    )
 
 
 TIMED_PHASES = (Phase.QUESTION, Phase.REVEAL, Phase.LEADERBOARD)

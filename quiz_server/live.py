@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from . import engine, i18n, payloads
 from .auth import has_role
 from .config import Settings
-from .contests import round_of, window_of
+from .contests import round_of
 from .engine import Phase, Refusal
 from .extensions import db, socketio
 from .messages import REFUSALS
@@ -63,7 +63,9 @@ def emit_localised(event: str, payload: dict[str, Any], contest_id: int, namespa
     """One emit per language room of an audience; OpenCC converts the payload once, not per socket."""
     to = room if namespace == PLAY else host_room
     for locale in i18n.LOCALES:
-        socketio.emit(event, i18n.convert(payload, locale), to=to(contest_id, locale), namespace=namespace)
+        socketio.emit(
+            event, i18n.convert(payload, locale), to=to(contest_id, locale), namespace=namespace
+        )
 
 
 def refuse(reason: str, **extra: Any) -> dict[str, Any]:
@@ -236,13 +238,20 @@ def _asked_question(contest_id: int, position: int) -> _Asked | None:
 
 
 _ANSWERS, _QUESTIONS, _PEOPLE, _CONTESTS = (
-    m.__table__ for m in (Answer, ContestQuestion, Participant, Contest)  # type: ignore[attr-defined]
+    m.__table__
+    for m in (Answer, ContestQuestion, Participant, Contest)  # type: ignore[attr-defined]
 )
 # Built once: the answer path then skips statement construction and cache-key work per call.
 _ANSWER_STATE = (
     select(
-        _QUESTIONS.c.opens_at, _QUESTIONS.c.closes_at, _QUESTIONS.c.revealed_at, _CONTESTS.c.settings,
-        _CONTESTS.c.paused_remaining, _PEOPLE.c.kicked, _PEOPLE.c.streak, _PEOPLE.c.streak_position,
+        _QUESTIONS.c.opens_at,
+        _QUESTIONS.c.closes_at,
+        _QUESTIONS.c.revealed_at,
+        _CONTESTS.c.settings,
+        _CONTESTS.c.paused_remaining,
+        _PEOPLE.c.kicked,
+        _PEOPLE.c.streak,
+        _PEOPLE.c.streak_position,
     )  # fmt: skip
     .select_from(
         _QUESTIONS.join(_CONTESTS, _QUESTIONS.c.contest_id == _CONTESTS.c.id).join(
@@ -310,7 +319,11 @@ def _take_answer(pid: int, position: int, asked: _Asked, state: Any, raw: Any) -
     }
     try:
         db.session.execute(_INSERT_ANSWER, row)
-        streak = {"pid": pid, "new_streak": marked.streak.length, "new_position": marked.streak.position}
+        streak = {
+            "pid": pid,
+            "new_streak": marked.streak.length,
+            "new_position": marked.streak.position,
+        }
         db.session.execute(_UPDATE_STREAK, streak)
         db.session.commit()  # durable before the ack
     except IntegrityError:
@@ -320,7 +333,9 @@ def _take_answer(pid: int, position: int, asked: _Asked, state: Any, raw: Any) -
     return {"ok": True, **payloads.answer_result(Answer(**row), position)}
 
 
-def _stored_or(pid: int, cq_id: int, position: int, choice: list[str] | None, reason: str) -> dict[str, Any]:
+def _stored_or(
+    pid: int, cq_id: int, position: int, choice: list[str] | None, reason: str
+) -> dict[str, Any]:
     """A retry of an answer already stored gets the stored result back; anything else, `reason`."""
     stored = db.session.scalar(
         select(Answer).where(Answer.participant_id == pid, Answer.contest_question_id == cq_id)
@@ -365,7 +380,10 @@ def _standings_table(contest_id: int) -> dict[str, Any]:
     members = standings.members(db.session, contest_id)
     branches = standings.branches(db.session, contest)
     table = {
-        "members": {m.participant_id: {"score": m.score, "rank": m.rank, "correct": m.correct} for m in members},
+        "members": {
+            m.participant_id: {"score": m.score, "rank": m.rank, "correct": m.correct}
+            for m in members
+        },
         "branches": {b.unit_id: {"name": b.name, "rank": b.rank} for b in branches},
         "of": len(members),
         "branch_of": len(branches),
@@ -404,7 +422,9 @@ def stamped(payload: dict[str, Any]) -> dict[str, Any]:
     return {**payload, "server_now": payloads.ms(now())}
 
 
-def step(contest_id: int, action: str, *, expect_seq: int | None = None, seconds: int = 10) -> str | None:
+def step(
+    contest_id: int, action: str, *, expect_seq: int | None = None, seconds: int = 10
+) -> str | None:
     """Apply one host or timer action; return a refusal reason or None.
 
     The write is compare-and-set on `seq`: when two processes (or a host click and the timer)
@@ -442,7 +462,9 @@ def step(contest_id: int, action: str, *, expect_seq: int | None = None, seconds
     return None
 
 
-def _next_round(contest: Contest, rnd: engine.Round, action: str, moment: Any, seconds: int) -> engine.Round | None:
+def _next_round(
+    contest: Contest, rnd: engine.Round, action: str, moment: Any, seconds: int
+) -> engine.Round | None:
     timing = engine.Timing.from_settings(contest.settings)
     if action == "start":
         if rnd.phase is not Phase.LOBBY or rnd.total == 0:
@@ -462,7 +484,9 @@ def _next_round(contest: Contest, rnd: engine.Round, action: str, moment: Any, s
     return moves[action](rnd, moment) if action in moves else None
 
 
-def _stamp_question(contest: Contest, before: engine.Round, after: engine.Round, moment: Any) -> None:
+def _stamp_question(
+    contest: Contest, before: engine.Round, after: engine.Round, moment: Any
+) -> None:
     """Keep each question's stored window in step with the phase: opened, extended, revealed."""
     if after.phase is Phase.QUESTION:
         cq = contest.questions[after.position]
@@ -547,7 +571,9 @@ WATCH_SECONDS = 5.0
 def running_contests() -> list[int]:
     return list(
         db.session.scalars(
-            select(Contest.id).where(Contest.mode == "live", Contest.phase.notin_([Phase.LOBBY, Phase.FINISHED]))
+            select(Contest.id).where(
+                Contest.mode == "live", Contest.phase.notin_([Phase.LOBBY, Phase.FINISHED])
+            )
         )
     )
 
@@ -630,7 +656,9 @@ def progress_counts(contest_id: int) -> dict[str, Any]:
     cq = payloads.current_question(contest)
     answered = 0
     if cq is not None:
-        answered = db.session.scalar(select(func.count()).where(Answer.contest_question_id == cq.id)) or 0
+        answered = (
+            db.session.scalar(select(func.count()).where(Answer.contest_question_id == cq.id)) or 0
+        )
     return {
         "position": contest.position,
         "answered": answered,
@@ -656,7 +684,9 @@ def on_watch(data: dict[str, Any]) -> dict[str, Any]:
     contest = db.session.get(Contest, contest_id) if contest_id else None
     if contest is None:
         return refuse("no_such_contest")
-    socketio.server.enter_room(request.sid, host_room(contest.id, session.get("lang", i18n.HANS)), namespace=HOST)  # type: ignore[attr-defined]
+    socketio.server.enter_room(
+        request.sid, host_room(contest.id, session.get("lang", i18n.HANS)), namespace=HOST
+    )  # type: ignore[attr-defined]
     from .views.player import join_url
 
     snap = {

@@ -28,7 +28,9 @@ def question_for_player(cq: ContestQuestion) -> dict[str, Any]:
     qtype = question_type(q.type)
     options = [
         {"id": oid, "text": text}
-        for oid, text in zip(qtype.option_ids(q.options), qtype.option_labels(q.options), strict=True)
+        for oid, text in zip(
+            qtype.option_ids(q.options), qtype.option_labels(q.options), strict=True
+        )
     ]
     return {
         "position": cq.position,
@@ -46,7 +48,9 @@ def reveal(session: Session, cq: ContestQuestion, participants: int) -> dict[str
     q = cq.question
     distribution: Counter[str] = Counter()
     for choice, count in session.execute(
-        select(Answer.choice, func.count()).where(Answer.contest_question_id == cq.id).group_by(Answer.choice)
+        select(Answer.choice, func.count())
+        .where(Answer.contest_question_id == cq.id)
+        .group_by(Answer.choice)
     ):
         for option_id in choice.split(","):
             distribution[option_id] += count
@@ -69,7 +73,13 @@ def leaderboard(session: Session, contest: Contest) -> dict[str, Any]:
     units = {u.id: u.name for u in contest.units}
     metric = contest.settings.get("ranking_metric", "avg_registered")
     members = [
-        {"rank": m.rank, "name": m.name, "branch": units.get(m.unit_id, ""), "score": m.score, "correct": m.correct}
+        {
+            "rank": m.rank,
+            "name": m.name,
+            "branch": units.get(m.unit_id, ""),
+            "score": m.score,
+            "correct": m.correct,
+        }
         for m in standings.members(session, contest.id)[:LEADERBOARD_SIZE]
     ]
     branches = [
@@ -91,9 +101,14 @@ def leaderboard(session: Session, contest: Contest) -> dict[str, Any]:
 
 
 def participant_count(session: Session, contest_id: int) -> int:
-    return session.scalar(
-        select(func.count()).where(Participant.contest_id == contest_id, Participant.kicked.is_(False))
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count()).where(
+                Participant.contest_id == contest_id, Participant.kicked.is_(False)
+            )
+        )
+        or 0
+    )
 
 
 def phase_payload(session: Session, contest: Contest) -> dict[str, Any]:
@@ -123,7 +138,9 @@ def phase_payload(session: Session, contest: Contest) -> dict[str, Any]:
 
 
 def _auto(contest: Contest, phase: Phase) -> bool:
-    return phase is Phase.QUESTION or bool(contest.settings.get("timing", {}).get("auto_advance", True))
+    return phase is Phase.QUESTION or bool(
+        contest.settings.get("timing", {}).get("auto_advance", True)
+    )
 
 
 def current_question(contest: Contest) -> ContestQuestion | None:
@@ -136,7 +153,9 @@ def me(session: Session, participant: Participant, phase: dict[str, Any]) -> dic
     """The member's own part of a snapshot, beside the room's `phase` payload: never sent to
     anyone else."""
     score = session.scalar(
-        select(func.coalesce(func.sum(Answer.points), 0)).where(Answer.participant_id == participant.id)
+        select(func.coalesce(func.sum(Answer.points), 0)).where(
+            Answer.participant_id == participant.id
+        )
     )
     unit: Unit = participant.unit
     return {
@@ -148,7 +167,9 @@ def me(session: Session, participant: Participant, phase: dict[str, Any]) -> dic
     }
 
 
-def own_answer(session: Session, participant: Participant, phase: dict[str, Any]) -> dict[str, Any] | None:
+def own_answer(
+    session: Session, participant: Participant, phase: dict[str, Any]
+) -> dict[str, Any] | None:
     if phase["question"] is None:
         return None
     answer = session.scalar(

@@ -173,6 +173,10 @@ def build(
     session: Session, contest: Contest, branch_ids: Collection[int] | None = None
 ) -> list[Sheet]:
     """Every sheet of the contest's report; `branch_ids` limits it to those branches' rows."""
+    if contest.mode == "campaign":
+        from . import campaign_report
+
+        return campaign_report.sheets(session, contest, branch_ids)
     table = standings.rolled_up(session, contest)
     members = standings.members(session, contest.id)
     if branch_ids is not None:

@@ -32,7 +32,9 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-POSTGRES_URL = os.environ.get("QUIZ_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "QUIZ_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 REDIS_URL = os.environ.get("QUIZ_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
@@ -112,7 +114,8 @@ def make_bank(session, slug: str = "t-bank", n_single: int = 3):
     bank = Bank(slug=slug, title="测试题库")
     version = BankVersion(bank=bank, number=1, content_hash=slug, title="测试题库", categories=[])
     rows = [
-        ("single", f"单选题{i}<script>x</script>", ["甲", "乙", "丙", "丁"], "B") for i in range(n_single)
+        ("single", f"单选题{i}<script>x</script>", ["甲", "乙", "丙", "丁"], "B")
+        for i in range(n_single)
     ] + [
         ("multiple", "多选题", ["甲", "乙", "丙", "丁"], ["A", "C"]),
         ("judge", "判断题", [], True),
@@ -134,7 +137,14 @@ def make_branches(session, sizes=(10, 20)):
 
     agency = Unit(code="AG", name="机关党委", kind="agency")
     units = [
-        Unit(code=f"B{i}", name=f"第{i + 1}党支部", kind="branch", parent=agency, registered=n, position=i)
+        Unit(
+            code=f"B{i}",
+            name=f"第{i + 1}党支部",
+            kind="branch",
+            parent=agency,
+            registered=n,
+            position=i,
+        )
         for i, n in enumerate(sizes)
     ]
     session.add_all([agency, *units])

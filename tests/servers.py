@@ -21,7 +21,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_gunicorn(port: int, env: dict[str, str], worker: str = "gevent", timeout: float = 60) -> subprocess.Popen[bytes]:
+def start_gunicorn(
+    port: int, env: dict[str, str], worker: str = "gevent", timeout: float = 60
+) -> subprocess.Popen[bytes]:
     """`gunicorn -k gevent -w 1 quiz_server.wsgi:app` on 127.0.0.1:port, returned once its worker
     answers HTTP (the master accepts connections before the worker has loaded the app)."""
     argv = [

@@ -522,5 +522,47 @@ def test_the_rankings_page_updates_while_attempts_come_in(browser_page, capp, c,
 
 def test_the_token_api_refuses_non_json_bodies(capp, c):
     """What a cross-site form would send: refused, so the CSRF exemption opens no forgery path."""
-    response = capp.test_client().post(f"/api/campaign/{c['pin']}/join", data={"name": "x", "branch_id": "1"})
+    response = capp.test_client().post(
+        f"/api/campaign/{c['pin']}/join", data={"name": "x", "branch_id": "1"}
+    )
     assert response.status_code == 415 and response.get_json()["reason"] == "bad_request"
+
+
+def test_the_report_workbook_has_campaign_sheets(capp, c, phone):
+    import io
+
+    import openpyxl
+    from conftest import login
+
+    attempt = phone.start()["attempt"]
+    first = attempt["items"][0]
+    answered = phone.answer(attempt["id"], first["position"], [first["options"][0]["id"]])
+    assert answered["ok"], answered
+    phone.call("POST", f"/attempts/{attempt['id']}/submit")
+    http = capp.test_client()
+    login(http, c["user"])
+    response = http.get(f"/admin/contests/{c['id']}/report.xlsx")
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    assert [
+        "党支部参与",
+        "机关党委参与",
+        "系统党委参与",
+        "每日参与",
+        "题目统计",
+    ] == book.sheetnames[:5]
+    branches = book["党支部参与"]
+    header = [cell.value for cell in branches[1]]
+    rows = {
+        r[1]: dict(zip(header, r, strict=True))
+        for r in branches.iter_rows(min_row=2, values_only=True)
+    }
+    assert rows["第1党支部"]["参与人数"] == 1 and rows["第1党支部"]["注册党员数"] == 10
+    assert rows["第1党支部"]["参与率"] == pytest.approx(0.1)
+    assert rows["第2党支部"]["参与人数"] == 0
+    daily = list(book["每日参与"].iter_rows(min_row=2, values_only=True))
+    assert any(r[0] == "第1党支部" and r[2] == 1 for r in daily)
+    questions = list(book["题目统计"].iter_rows(min_row=2, values_only=True))
+    assert questions and questions[0][5] == 1  # one answered item
+    page = http.get(f"/admin/contests/{c['id']}/results")
+    assert page.status_code == 200 and "每日参与" in page.get_data(as_text=True)

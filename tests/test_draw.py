@@ -26,7 +26,9 @@ POOL = [
 
 
 def test_quotas_per_category_difficulty_and_type_are_honoured():
-    rule = DrawRule(count=12, category={"traffic": 5, "waste": 2}, difficulty={3: 3}, type={"judge": 2})
+    rule = DrawRule(
+        count=12, category={"traffic": 5, "waste": 2}, difficulty={3: 3}, type={"judge": 2}
+    )
     for seed in range(30):
         picked = draw(POOL, rule, seed)
         assert len(picked) == len(set(picked)) == 12
@@ -52,11 +54,20 @@ def test_rule_round_trips_through_contest_settings():
     [
         (DrawRule(count=31), "题库只有 30 道题，不够抽取 31 道"),
         (DrawRule(count=5, category={"waste": 5}), "分类 waste 只有 4 道题，不够配额 5 道"),
-        (DrawRule(count=5, category={"traffic": 4, "dining": 3}), "分类配额合计 7 道，超过抽题数量 5 道"),
+        (
+            DrawRule(count=5, category={"traffic": 4, "dining": 3}),
+            "分类配额合计 7 道，超过抽题数量 5 道",
+        ),
         (DrawRule(count=0), "抽题数量至少为 1"),
-        (DrawRule(count=20, category={"waste": 4}, type={"multiple": 10}), "题型 multiple 只有 9 道题，不够配额 10 道"),
+        (
+            DrawRule(count=20, category={"waste": 4}, type={"multiple": 10}),
+            "题型 multiple 只有 9 道题，不够配额 10 道",
+        ),
         # Each quota alone is possible; together they are not: waste has no difficulty-3 judge.
-        (DrawRule(count=4, category={"waste": 4}, type={"judge": 1}), "题库无法同时满足各项抽题配额"),
+        (
+            DrawRule(count=4, category={"waste": 4}, type={"judge": 1}),
+            "题库无法同时满足各项抽题配额",
+        ),
     ],
 )
 def test_unsatisfiable_rules_are_refused_clearly(rule, message):

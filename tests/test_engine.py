@@ -74,7 +74,9 @@ def test_acceptance_window_boundaries(clock, offset, expected):
 
 def test_no_answer_once_revealed_even_within_grace(clock):
     opened = clock()
-    window = Window(opened, opened + timedelta(seconds=20), revealed_at=opened + timedelta(seconds=5))
+    window = Window(
+        opened, opened + timedelta(seconds=20), revealed_at=opened + timedelta(seconds=5)
+    )
     assert engine.check_open(window, opened + timedelta(seconds=4.9), 1.5) is None
     assert engine.check_open(window, opened + timedelta(seconds=5), 1.5) is Refusal.TOO_LATE
 
@@ -83,7 +85,10 @@ def test_unopened_question_is_not_open(clock):
     assert engine.check_open(Window(None, None), clock(), 1.5) is Refusal.NOT_OPEN
 
 
-def mark(clock, qtype, answer, choice, elapsed, streak=Streak(), position=0):
+NO_STREAK = Streak()
+
+
+def mark(clock, qtype, answer, choice, elapsed, streak=NO_STREAK, position=0):
     window = Window(clock(), clock() + timedelta(seconds=20))
     return engine.mark(
         QUESTION_TYPES[qtype], answer, choice,
@@ -94,7 +99,13 @@ def mark(clock, qtype, answer, choice, elapsed, streak=Streak(), position=0):
 
 @pytest.mark.parametrize(
     ("elapsed", "points"),
-    [(0, 1000), (10, 750), (20, 500), (21, 500), (5, 875)],  # grace answers score as at the deadline
+    [
+        (0, 1000),
+        (10, 750),
+        (20, 500),
+        (21, 500),
+        (5, 875),
+    ],  # grace answers score as at the deadline
 )
 def test_speed_scales_points(clock, elapsed, points):
     result = mark(clock, "single", "B", ["B"], elapsed)

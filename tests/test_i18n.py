@@ -20,7 +20,12 @@ def test_a_page_in_traditional_is_remembered_in_a_cookie(client):
 
 
 def test_conversion_leaves_ids_and_codes_alone():
-    payload = {"phase": "question", "stem": "文明养犬", "options": [{"id": "A", "text": "牵绳遛狗"}], "reason": "too_late"}
+    payload = {
+        "phase": "question",
+        "stem": "文明养犬",
+        "options": [{"id": "A", "text": "牵绳遛狗"}],
+        "reason": "too_late",
+    }
     assert convert(payload, "zh-Hant") == {
         "phase": "question", "stem": "文明養犬", "options": [{"id": "A", "text": "牽繩遛狗"}], "reason": "too_late",
     }  # fmt: skip

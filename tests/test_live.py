@@ -65,11 +65,18 @@ def phone(app, t, name, branch_index):
 
 
 def control(host, t, action, **extra):
-    return host.emit("control", {"contest_id": t["contest_id"], "action": action, **extra}, namespace="/host", callback=True)
+    return host.emit(
+        "control",
+        {"contest_id": t["contest_id"], "action": action, **extra},
+        namespace="/host",
+        callback=True,
+    )
 
 
 def answer(client, position, choice):
-    return client.emit("answer", {"position": position, "choice": choice}, namespace="/play", callback=True)
+    return client.emit(
+        "answer", {"position": position, "choice": choice}, namespace="/play", callback=True
+    )
 
 
 def phases(client):
@@ -89,10 +96,16 @@ def wrong(t, position):
 
 
 def test_full_contest_two_branches(live_app, t, host, clock):
-    (a1, join_a1), (a2, _), (b1, _) = phone(live_app, t, "张三", 0), phone(live_app, t, "李四", 0), phone(live_app, t, "王五", 1)
+    (a1, join_a1), (a2, _), (b1, _) = (
+        phone(live_app, t, "张三", 0),
+        phone(live_app, t, "李四", 0),
+        phone(live_app, t, "王五", 1),
+    )
     _, join_idle = phone(live_app, t, "赵六", 1)  # joins, never answers
     assert join_a1["snapshot"]["phase"] == "lobby" and join_a1["token"]
-    assert join_a1["snapshot"]["me"]["seed"] != join_idle["snapshot"]["me"]["seed"]  # per-member order
+    assert (
+        join_a1["snapshot"]["me"]["seed"] != join_idle["snapshot"]["me"]["seed"]
+    )  # per-member order
     assert control(host, t, "start") == {"ok": True}
 
     for position, qtype in enumerate(t["types"]):
@@ -116,11 +129,16 @@ def test_full_contest_two_branches(live_app, t, host, clock):
     assert final["phase"] == "finished"
     members = [(m["rank"], m["name"]) for m in final["leaderboard"]["members"]]
     assert members[:2] == [(1, "张三"), (2, "王五")]  # both all right; 张三 was faster
-    assert sorted(members[2:]) == [(3, "李四"), (3, "赵六")]  # 0 points each: a tie, not a time race
+    assert sorted(members[2:]) == [
+        (3, "李四"),
+        (3, "赵六"),
+    ]  # 0 points each: a tie, not a time race
     branches = {b["name"]: b for b in final["leaderboard"]["branches"]}
     # Branch 1: 张三 (all right) + 李四 (all wrong) over 10 registered; branch 2: 王五 + 赵六 (idle) over 20.
     assert branches["第1党支部"]["participants"] == 2 and branches["第2党支部"]["participants"] == 2
-    assert branches["第1党支部"]["rank"] == 1  # avg over registered: 张三's points / 10 beats 王五's / 20
+    assert (
+        branches["第1党支部"]["rank"] == 1
+    )  # avg over registered: 张三's points / 10 beats 王五's / 20
     standing = a1.emit("standing", {}, namespace="/play", callback=True)
     assert standing["ok"] and standing["rank"] == 1 and standing["branch"]["rank"] == 1
 
@@ -151,7 +169,11 @@ def test_answer_is_durable_before_ack_and_retries_are_idempotent(live_app, t, ho
         assert [(a.choice.split(","), a.elapsed_ms) for a in stored] == [(right(t, 0), 4000)]
     assert answer(a1, 0, right(t, 0)) == first
     second = answer(a1, 0, wrong(t, 0))
-    assert (second["ok"], second["reason"], second["choice"]) == (False, "already_answered", right(t, 0))
+    assert (second["ok"], second["reason"], second["choice"]) == (
+        False,
+        "already_answered",
+        right(t, 0),
+    )
     assert "message" in second and second["message"]
 
 
@@ -230,8 +252,16 @@ def test_bad_join_gets_an_error_ack(live_app, t, payload, reason):
 
 @pytest.mark.parametrize(
     "payload",
-    [None, {}, {"position": "0", "choice": ["B"]}, {"position": 0, "choice": 5}, {"position": -1, "choice": ["B"]},
-     {"position": 0, "choice": ["Z"]}, {"position": 0, "choice": ["A", "B"] * 50}, {"position": True, "choice": ["A"]}],
+    [
+        None,
+        {},
+        {"position": "0", "choice": ["B"]},
+        {"position": 0, "choice": 5},
+        {"position": -1, "choice": ["B"]},
+        {"position": 0, "choice": ["Z"]},
+        {"position": 0, "choice": ["A", "B"] * 50},
+        {"position": True, "choice": ["A"]},
+    ],
 )
 def test_bad_answers_get_an_error_ack_never_a_crash(live_app, t, host, payload):
     a1, _ = phone(live_app, t, "张三", 0)
@@ -243,7 +273,15 @@ def test_bad_answers_get_an_error_ack_never_a_crash(live_app, t, host, payload):
 
 def test_members_cannot_run_host_actions(live_app, t):
     a1, _ = phone(live_app, t, "张三", 0)
-    assert a1.emit("control", {"contest_id": t["contest_id"], "action": "start"}, namespace="/play", callback=True) is None
+    assert (
+        a1.emit(
+            "control",
+            {"contest_id": t["contest_id"], "action": "start"},
+            namespace="/play",
+            callback=True,
+        )
+        is None
+    )
     anonymous = socketio.test_client(live_app, namespace="/host")
     assert not anonymous.is_connected("/host")
     with live_app.app_context():
@@ -273,15 +311,26 @@ def test_host_counters_reach_the_host_room_only(live_app, t, host):
 
 def test_traditional_view_converts_questions_and_messages_but_not_ids(live_app, t, host):
     hant = socketio.test_client(live_app, namespace="/play", auth={"lang": "zh-Hant"})
-    ack = hant.emit("join", {"pin": t["pin"], "name": "陈国华", "branch_id": t["branches"][0]}, namespace="/play", callback=True)
+    ack = hant.emit(
+        "join",
+        {"pin": t["pin"], "name": "陈国华", "branch_id": t["branches"][0]},
+        namespace="/play",
+        callback=True,
+    )
     assert ack["ok"] and ack["snapshot"]["me"]["name"] == "陳國華"
     hans, _ = phone(live_app, t, "张三", 0)
     control(host, t, "start")
     (traditional,), (simplified,) = phases(hant), phases(hans)
-    assert traditional["question"]["type_label"] == "單選題" or traditional["question"]["type_label"] in ("多選題", "判斷題")
+    assert traditional["question"]["type_label"] == "單選題" or traditional["question"][
+        "type_label"
+    ] in ("多選題", "判斷題")
     assert simplified["question"]["type_label"] in ("单选题", "多选题", "判断题")
-    assert [o["id"] for o in traditional["question"]["options"]] == [o["id"] for o in simplified["question"]["options"]]
-    refused = hant.emit("answer", {"position": 0, "choice": ["Z"]}, namespace="/play", callback=True)
+    assert [o["id"] for o in traditional["question"]["options"]] == [
+        o["id"] for o in simplified["question"]["options"]
+    ]
+    refused = hant.emit(
+        "answer", {"position": 0, "choice": ["Z"]}, namespace="/play", callback=True
+    )
     assert refused["reason"] == "no_such_option" and refused["message"] == "選項無效，請重新選擇"
 
 
@@ -290,7 +339,9 @@ def test_big_screen_in_traditional_gets_converted_phases(live_app, t):
     login(http, t["user_id"])
     http.set_cookie("quiz_lang", "zh-Hant")
     screen = socketio.test_client(live_app, namespace="/host", flask_test_client=http)
-    assert screen.emit("watch", {"contest_id": t["contest_id"]}, namespace="/host", callback=True)["ok"]
+    assert screen.emit("watch", {"contest_id": t["contest_id"]}, namespace="/host", callback=True)[
+        "ok"
+    ]
     control(screen, t, "start")
     (phase,) = [e["args"][0] for e in screen.get_received("/host") if e["name"] == "phase"]
     assert phase["question"]["type_label"] in ("單選題", "多選題", "判斷題")

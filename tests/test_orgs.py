@@ -12,7 +12,9 @@ def tree() -> Tree:
         Unit(id=2, code="A", name="机关甲", kind="agency", parent_id=1),
         Unit(id=3, code="A1", name="支部一", kind="branch", parent_id=2, registered=10),
         Unit(id=4, code="A2", name="支部二", kind="branch", parent_id=2, registered=30),
-        Unit(id=5, code="B1", name="直属支部", kind="branch", parent_id=1, registered=5),  # no agency
+        Unit(
+            id=5, code="B1", name="直属支部", kind="branch", parent_id=1, registered=5
+        ),  # no agency
     ]
     return Tree.of(units)
 
@@ -31,5 +33,11 @@ def test_rollup_sums_additive_totals_up_every_ancestor():
 def test_branches_under_and_display_order():
     t = tree()
     assert [u.code for u in t.branches_under(1)] == ["A1", "A2", "B1"]
-    assert [(d, u.code) for d, u in t.depth_first()] == [(0, "S"), (1, "A"), (2, "A1"), (2, "A2"), (1, "B1")]
+    assert [(d, u.code) for d, u in t.depth_first()] == [
+        (0, "S"),
+        (1, "A"),
+        (2, "A1"),
+        (2, "A2"),
+        (1, "B1"),
+    ]
     assert [u.code for u in t.ancestors(4)] == ["A", "S"]

@@ -42,7 +42,9 @@ class Phone:
         self.client.on("phase", self._phase, namespace="/play")
         self.client.on("snapshot", self.snapshots.append, namespace="/play")
         auth = {"token": token} if token else {}
-        self.client.connect(base, namespaces=["/play"], transports=["websocket"], auth=auth, wait_timeout=10)
+        self.client.connect(
+            base, namespaces=["/play"], transports=["websocket"], auth=auth, wait_timeout=10
+        )
 
     def _phase(self, payload: dict) -> None:
         self.phases.append(payload)
@@ -55,11 +57,15 @@ class Phone:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for payload in reversed(self.phases):
-                if payload["phase"] == phase and (position is None or payload["position"] == position):
+                if payload["phase"] == phase and (
+                    position is None or payload["position"] == position
+                ):
                     return payload
             self.seen.wait(0.1)
             self.seen.clear()
-        raise AssertionError(f"no {phase} {position} within {timeout}s; saw {[p['phase'] for p in self.phases]}")
+        raise AssertionError(
+            f"no {phase} {position} within {timeout}s; saw {[p['phase'] for p in self.phases]}"
+        )
 
 
 @pytest.fixture
@@ -80,7 +86,12 @@ def cluster(tmp_path):
         load_bundled_banks(db.session)
         branches = make_branches(db.session)
         create_user("host", "password123", "organizer")
-        timing = {"question_seconds": 4, "reveal_seconds": 1, "leaderboard_seconds": 1, "auto_advance": True}
+        timing = {
+            "question_seconds": 4,
+            "reveal_seconds": 1,
+            "leaderboard_seconds": 1,
+            "auto_advance": True,
+        }
         contest = create_contest(
             db.session, title="双进程", bank_version=latest_version(db.session, "fujian-babu"),
             rule=2, branches=branches, settings={"timing": timing}, seed=3,
@@ -100,18 +111,31 @@ def cluster(tmp_path):
 def test_two_processes_serve_one_contest_and_survive_losing_one(cluster):
     a, b = cluster["bases"]
     host = socketio.Client(reconnection=False)
-    host.connect(a, namespaces=["/host"], headers={"Cookie": login_cookie(a, "host", "password123")}, wait_timeout=10)
+    host.connect(
+        a,
+        namespaces=["/host"],
+        headers={"Cookie": login_cookie(a, "host", "password123")},
+        wait_timeout=10,
+    )
     assert host.call("watch", {"contest_id": cluster["contest_id"]}, namespace="/host")["ok"]
 
     on_a, on_b = Phone(a), Phone(b)
-    joined_a = on_a.call("join", {"pin": cluster["pin"], "name": "甲", "branch_id": cluster["branches"][0]})
-    joined_b = on_b.call("join", {"pin": cluster["pin"], "name": "乙", "branch_id": cluster["branches"][1]})
+    joined_a = on_a.call(
+        "join", {"pin": cluster["pin"], "name": "甲", "branch_id": cluster["branches"][0]}
+    )
+    joined_b = on_b.call(
+        "join", {"pin": cluster["pin"], "name": "乙", "branch_id": cluster["branches"][1]}
+    )
     assert joined_a["ok"] and joined_b["ok"]
 
-    assert host.call("control", {"contest_id": cluster["contest_id"], "action": "start"}, namespace="/host") == {"ok": True}
+    assert host.call(
+        "control", {"contest_id": cluster["contest_id"], "action": "start"}, namespace="/host"
+    ) == {"ok": True}
     question = on_b.wait_for("question", 0)  # the host acted on A; B's phone hears it through Redis
     assert "answer" not in str(question["question"])
-    answered = on_b.call("answer", {"position": 0, "choice": [question["question"]["options"][0]["id"]]})
+    answered = on_b.call(
+        "answer", {"position": 0, "choice": [question["question"]["options"][0]["id"]]}
+    )
     assert answered["ok"], answered
 
     stop(cluster["procs"][0])  # A dies mid-question; B's timer must carry the contest on

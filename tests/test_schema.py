@@ -7,8 +7,10 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from quiz_server import models  # noqa: F401
-from quiz_server import schema
+from quiz_server import (
+    models,  # noqa: F401
+    schema,
+)
 from quiz_server.extensions import db
 
 
@@ -27,10 +29,19 @@ def test_upgrade_creates_then_keeps_data(database_url):
     engine = sa.create_engine(database_url)
     schema.upgrade(engine)
     with engine.begin() as connection:
-        connection.execute(sa.text("INSERT INTO unit (code, name, kind, registered, position) VALUES ('X', '甲', 'branch', 3, 0)"))
+        connection.execute(
+            sa.text(
+                "INSERT INTO unit (code, name, kind, registered, position) VALUES ('X', '甲', 'branch', 3, 0)"
+            )
+        )
         version = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
     schema.upgrade(engine)  # a restart: nothing to do, nothing lost
     with engine.connect() as connection:
-        assert connection.execute(sa.text("SELECT name FROM unit WHERE code = 'X'")).scalar() == "甲"
-        assert connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == version
+        assert (
+            connection.execute(sa.text("SELECT name FROM unit WHERE code = 'X'")).scalar() == "甲"
+        )
+        assert (
+            connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+            == version
+        )
     engine.dispose()

@@ -60,12 +60,18 @@ def contest_results(contest_id: int) -> str:
         contest=contest,
         sheets=sheets,
         limited=scope is not None,
-        metric_label=standings.METRICS[contest.settings.get("ranking_metric", "avg_registered")],
+        metric_label=_metric_label(contest),
         tie_break=standings.TIE_BREAK_NOTE,
         member_tie_break=standings.MEMBER_TIE_BREAK_NOTE,
         members_shown=MEMBERS_SHOWN,
         csv_sheets=[s for s in sheets.values() if s.key != "about"],
     )
+
+
+def _metric_label(contest: Contest) -> str:
+    if contest.mode == "campaign":
+        return "网络竞答单位排名（见单位排名页）"
+    return standings.METRICS[contest.settings.get("ranking_metric", "avg_registered")]
 
 
 @bp.route("/admin/contests/<int:contest_id>/report.xlsx")

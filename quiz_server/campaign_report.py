@@ -1,0 +1,139 @@
+"""The report workbook of a campaign: unit participation per level, daily participation, and
+per-question statistics over every answered attempt item."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from .models import Attempt, AttemptItem, Contest, Question
+from .orgs import Tree
+from .questions import question_type
+from .rankings import LEVELS, campaign_unit_rows, daily_participation_rows
+from .reports import ONE, PERCENT, TWO, WHOLE, Column, Sheet, choice_text
+
+UNIT_COLUMNS = [
+    ("rank", Column("排名", WHOLE, 6)),
+    ("unit", Column("单位", None, 24)),
+    ("parent", Column("上级单位", None, 20)),
+    ("registered", Column("注册党员数", WHOLE)),
+    ("participants", Column("参与人数", WHOLE)),
+    ("participation_rate", Column("参与率", PERCENT)),
+    ("avg_registered", Column("人均计分成绩（按注册人数）", TWO, 16)),
+    ("avg_participants", Column("人均计分成绩（按参与人数）", TWO, 16)),
+    ("full_marks", Column("满分人数", WHOLE)),
+    ("full_mark_rate", Column("满分率", PERCENT)),
+    ("attempts", Column("作答次数", WHOLE)),
+    ("attempts_per_member", Column("人均作答次数", TWO)),
+    ("metric", Column("排名指标值", "0.0000", 12)),
+]
+DAILY_COLUMNS = [
+    ("unit", Column("单位", None, 24)),
+    ("day", Column("日期", None, 12)),
+    ("participants", Column("当日参与人数", WHOLE)),
+    ("cumulative", Column("累计参与人数", WHOLE)),
+    ("registered", Column("注册党员数", WHOLE)),
+    ("cumulative_rate", Column("累计参与率", PERCENT)),
+]
+
+
+def sheets(
+    session: Session, contest: Contest, branch_ids: Collection[int] | None = None
+) -> list[Sheet]:
+    """Every sheet; `branch_ids` (a secretary's scope) keeps those branches and the units above."""
+    visible = _visible(session, branch_ids)
+    out = [_unit_sheet(session, contest, level, visible) for level in LEVELS]
+    daily = [
+        r
+        for r in daily_participation_rows(session, contest)
+        if visible is None or r["unit_id"] in visible
+    ]
+    out.append(_sheet("daily", "每日参与", DAILY_COLUMNS, daily))
+    out.append(_question_sheet(session, contest))
+    return out
+
+
+def _visible(session: Session, branch_ids: Collection[int] | None) -> set[int] | None:
+    if branch_ids is None:
+        return None
+    tree = Tree.load(session)
+    return {
+        u.id for b in branch_ids if b in tree.units for u in (tree.units[b], *tree.ancestors(b))
+    }
+
+
+def _unit_sheet(session: Session, contest: Contest, level: str, visible: set[int] | None) -> Sheet:
+    rows = [
+        r
+        for r in campaign_unit_rows(session, contest, level)
+        if visible is None or r["unit_id"] in visible
+    ]
+    return _sheet(f"campaign_{level}", f"{LEVELS[level]}参与", UNIT_COLUMNS, rows)
+
+
+def _sheet(
+    key: str, title: str, columns: list[tuple[str, Column]], rows: list[dict[str, Any]]
+) -> Sheet:
+    return Sheet(
+        key, title, [c for _, c in columns], [[row[k] for k, _ in columns] for row in rows]
+    )
+
+
+def _question_sheet(session: Session, contest: Contest) -> Sheet:
+    """Most-missed first: the 薄弱环节 list over every answered item of every attempt."""
+    answered = (
+        select(
+            AttemptItem.question_id,
+            func.count().label("answered"),
+            func.sum(case((AttemptItem.correct, 1), else_=0)).label("correct"),
+            func.avg(AttemptItem.elapsed_ms).label("avg_ms"),
+        )
+        .join(Attempt, AttemptItem.attempt_id == Attempt.id)
+        .where(Attempt.contest_id == contest.id, AttemptItem.choice.is_not(None))
+        .group_by(AttemptItem.question_id)
+    )
+    totals = {r.question_id: r for r in session.execute(answered)}
+    wrong = _wrong_choices(session, contest.id)
+    questions = session.scalars(select(Question).where(Question.id.in_(totals))).all()
+    rows = [_question_row(q, totals[q.id], wrong.get(q.id)) for q in questions]
+    rows.sort(key=lambda r: (r[6], r[0]))
+    columns = [
+        Column("题目编号", None, 14), Column("题型", None, 8), Column("分类", None, 10),
+        Column("题干", None, 48), Column("正确答案", None, 20), Column("作答次数", WHOLE),
+        Column("通过率（难度系数）", PERCENT, 14), Column("最多人选的错误选项", None, 20),
+        Column("选错人次", WHOLE), Column("平均用时（秒）", ONE),
+    ]  # fmt: skip
+    return Sheet("campaign_questions", "题目统计", columns, rows)
+
+
+def _wrong_choices(session: Session, contest_id: int) -> dict[int, tuple[str, int]]:
+    query = (
+        select(AttemptItem.question_id, AttemptItem.choice, func.count().label("n"))
+        .join(Attempt, AttemptItem.attempt_id == Attempt.id)
+        .where(
+            Attempt.contest_id == contest_id,
+            AttemptItem.choice.is_not(None),
+            AttemptItem.correct.is_(False),
+        )
+        .group_by(AttemptItem.question_id, AttemptItem.choice)
+    )
+    best: dict[int, tuple[str, int]] = {}
+    for qid, choice, n in session.execute(query):
+        if qid not in best or (-n, choice) < (-best[qid][1], best[qid][0]):
+            best[qid] = (choice, n)
+    return best
+
+
+def _question_row(q: Question, totals: Any, wrong: tuple[str, int] | None) -> list[Any]:
+    qtype = question_type(q.type)
+    answered = int(totals.answered)
+    return [
+        q.qid, qtype.label, q.category, q.stem,
+        choice_text(q.type, q.options, qtype.correct_ids(q.answer)), answered,
+        int(totals.correct or 0) / answered if answered else 0.0,
+        choice_text(q.type, q.options, wrong[0].split(",")) if wrong else "", wrong[1] if wrong else 0,
+        float(totals.avg_ms or 0) / 1000,
+    ]  # fmt: skip
