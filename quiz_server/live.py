@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
@@ -373,6 +374,15 @@ def _standings_table(contest_id: int) -> dict[str, Any]:
     cached = _standings_cache.get(contest_id)
     if cached is not None and cached[0] == seq:
         return cached[1]
+    if wait_for_builder(("standings", contest_id, seq)):
+        cached = _standings_cache.get(contest_id)
+        if cached is not None and cached[0] == seq:
+            return cached[1]
+    with building(("standings", contest_id, seq)):
+        return _build_standings_table(contest_id, seq)
+
+
+def _build_standings_table(contest_id: int, seq: int | None) -> dict[str, Any]:
     from . import standings
 
     contest = db.session.get(Contest, contest_id)
@@ -409,13 +419,43 @@ def current_seq(contest_id: int) -> int | None:
 def phase_payload_of(contest_id: int) -> dict[str, Any]:
     """The room's payload for the contest's current phase, built once per phase per process;
     a reconnect storm costs one light query per phone, not a payload build each."""
+    seq = current_seq(contest_id)
     cached = _phase_cache.get(contest_id)
-    if cached is None or cached["seq"] != current_seq(contest_id):
+    if cached is not None and cached["seq"] == seq:
+        return cached
+    if wait_for_builder(("phase", contest_id, seq)):
+        cached = _phase_cache.get(contest_id)
+        if cached is not None and cached["seq"] == seq:
+            return cached
+    with building(("phase", contest_id, seq)):
         contest = db.session.get(Contest, contest_id)
         assert contest is not None
         cached = payloads.phase_payload(db.session, contest)
         _phase_cache[contest_id] = cached
     return cached
+
+
+_builders: dict[tuple[Any, ...], Any] = {}
+
+
+def wait_for_builder(key: tuple[Any, ...]) -> bool:
+    """When another request of this process is already building `key`, wait for it (True)
+    instead of building it again: a thousand phones asking at once cost one build."""
+    event = _builders.get(key)
+    if event is None:
+        return False
+    event.wait(10)
+    return True
+
+
+@contextmanager
+def building(key: tuple[Any, ...]) -> Iterator[None]:
+    event = _builders.setdefault(key, socketio.server.eio.create_event())
+    try:
+        yield
+    finally:
+        event.set()
+        _builders.pop(key, None)
 
 
 def stamped(payload: dict[str, Any]) -> dict[str, Any]:
