@@ -564,3 +564,45 @@ def test_ticking_an_agency_ticks_its_branches_in_the_browser(console_page, conso
         assert console_page.is_checked(f"input[name=units][value='{branch}']")
     console_page.uncheck(f"input[name=units][value='{console['agency']}']")
     assert not console_page.is_checked(f"input[name=units][value='{console['branches'][0]}']")
+
+
+def test_the_form_creates_a_campaign_with_the_same_draw_rule(app, client, console):
+    as_user(client, console["org"])
+    cid = contest_id_of(
+        create(
+            client,
+            console,
+            **{
+                "mode": "campaign",
+                "campaign_start": "2026-12-01",
+                "campaign_days": "14",
+                "per_day": "2",
+                "attempt_minutes": "8",
+                "counting": "average",
+                "review": "after_close",
+                "quota-type:judge": "2",
+            },
+        )
+    )
+    with app.app_context():
+        contest = db.session.get(Contest, cid)
+        rules = contest.settings["campaign"]
+        assert contest.mode == "campaign"
+        assert (rules["per_day"], rules["attempt_seconds"], rules["counting"], rules["review"]) == (
+            2,
+            480,
+            "average",
+            "after_close",
+        )
+        assert (
+            rules["starts_at"].startswith("2026-12-01T00:00:00+08:00")
+            or "2026-11-30T16:00" in rules["starts_at"]
+        )
+        assert contest.settings["draw"]["type"] == {"judge": 2}
+    assert client.get(f"/c/{contest.pin}").status_code == 200
+
+
+def test_a_campaign_without_a_start_date_is_refused(app, client, console):
+    as_user(client, console["org"])
+    response = create(client, console, mode="campaign", campaign_start="")
+    assert response.status_code == 422 and "请填写活动开始日期" in response.get_data(as_text=True)

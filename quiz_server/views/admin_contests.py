@@ -16,6 +16,9 @@ from werkzeug.wrappers import Response
 
 from .. import engine
 from ..auth import role_required
+from ..campaign import Rules
+from ..campaign_setup import create_campaign
+from ..campaign_setup import window as campaign_window
 from ..contests import ContestError, create_contest
 from ..draw import DIMENSIONS, DrawRule
 from ..extensions import db
@@ -52,6 +55,7 @@ class ContestSpec:
     unit_ids: list[int] = field(default_factory=list)
     roster_bound: bool = False
     scheduled_at: datetime | None = None
+    campaign: Rules | None = None  # set when the organizer chose 网络竞答 (campaign) mode
     errors: list[str] = field(default_factory=list)
 
 
@@ -73,7 +77,38 @@ def parse_contest_form(form: Mapping[str, Any], tree: Tree) -> ContestSpec:
         spec.errors.append("至少选择一个参赛党支部")
     spec.roster_bound = form.get("roster_bound") == "1"
     spec.scheduled_at = _when(str(form.get("scheduled_at", "")).strip(), spec.errors)
+    if form.get("mode") == "campaign":
+        spec.campaign = _campaign_rules(form, spec.errors)
     return spec
+
+
+COUNTING = {"best": "取最高一次", "latest": "取最近一次", "sum": "累计各次", "average": "各次平均"}
+REVIEW = {
+    "immediate": "交卷后立即公布答案与解析",
+    "after_close": "活动结束后再公布（防止答案外传）",
+}
+
+
+def _campaign_rules(form: Mapping[str, Any], errors: list[str]) -> Rules | None:
+    """The campaign part of the form: window in Beijing time, limits, timing, counting, review."""
+    start = str(form.get("campaign_start", "")).strip()
+    days = _whole(form, "campaign_days", 1, 366, errors, "活动天数须为 1–366 的整数")
+    per_day = _whole(form, "per_day", 1, 100, errors, "每天作答次数须为 1–100 的整数")
+    minutes = _whole(form, "attempt_minutes", 1, 180, errors, "每次作答限时须为 1–180 分钟")
+    counting, review = str(form.get("counting", "")), str(form.get("review", ""))
+    if counting not in COUNTING or review not in REVIEW:
+        errors.append("请选择计分方式和答案公布方式")
+    try:
+        starts_at, ends_at = campaign_window(start, days or 1, "Asia/Shanghai")
+    except ValueError:
+        errors.append("请填写活动开始日期")
+        return None
+    if None in (days, per_day, minutes) or counting not in COUNTING or review not in REVIEW:
+        return None
+    return Rules(
+        starts_at=starts_at, ends_at=ends_at, per_day=per_day, attempt_seconds=(minutes or 1) * 60,
+        counting=counting, review=review,
+    )  # fmt: skip
 
 
 def _whole(
@@ -167,6 +202,8 @@ def new_contest() -> str | Response | tuple[str, int]:
         tree=tree.depth_first(),
         numbers=NUMBERS,
         metrics=METRICS,
+        counting=COUNTING,
+        review=REVIEW,
         errors=errors,
         picked={int(v) for v in _getlist(form, "units") if str(v).isdigit()},
     )
@@ -205,18 +242,25 @@ def _create(spec: ContestSpec) -> Contest | None:
         spec.errors.append("请选择题库版本")
         return None
     branches = db.session.scalars(select(Unit).where(Unit.id.in_(spec.unit_ids))).all()
+    common = {"title": spec.title, "bank_version": version, "rule": spec.rule, "branches": branches}
     try:
-        contest = create_contest(
-            db.session,
-            title=spec.title,
-            bank_version=version,
-            rule=spec.rule,
-            branches=branches,
-            settings=spec.settings,
-            seed=spec.seed,
-            roster_bound=spec.roster_bound,
-        )
-    except ContestError as err:
+        if spec.campaign is not None:
+            contest = create_campaign(
+                db.session,
+                **common,
+                rules=spec.campaign,
+                roster_bound=spec.roster_bound,
+                seed=spec.seed,
+            )
+        else:
+            contest = create_contest(
+                db.session,
+                **common,
+                settings=spec.settings,
+                seed=spec.seed,
+                roster_bound=spec.roster_bound,
+            )
+    except (ContestError, ValueError) as err:
         db.session.rollback()
         spec.errors.append(str(err))
         return None
