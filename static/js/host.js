@@ -4,7 +4,8 @@
 (function () {
   "use strict";
 
-  var S = JSON.parse(document.getElementById("strings").textContent);
+  var P = window.QuizPage;
+  var S = P.S, $ = P.$, fmt = P.fmt, refusalText = P.refusalText, el = P.el, setText = P.setText;
   var app = document.getElementById("app");
   var contestId = Number(app.getAttribute("data-contest-id"));
   var params = new URLSearchParams(location.search);
@@ -13,28 +14,6 @@
   var SCENES = ["loading", "lobby", "question", "reveal", "leaderboard", "finished"];
   var LETTERS = "ABCDEFGH";
 
-  function $(id) { return document.getElementById(id); }
-
-  function fmt(key, values) {
-    var text = S[key] !== undefined ? S[key] : key;
-    return text.replace(/\{(\w+)\}/g, function (m, name) {
-      return values && values[name] !== undefined && values[name] !== null ? String(values[name]) : m;
-    });
-  }
-
-  function refusalText(ack) {
-    if (ack && ack.message) return ack.message;
-    return (ack && S.refusals[ack.reason]) || S.refusal_fallback;
-  }
-
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
-
-  function setText(id, text) { $(id).textContent = text == null ? "" : text; }
 
   function percent(rate) {
     if (typeof rate !== "number" || isNaN(rate)) return null;

@@ -4,7 +4,8 @@
 (function () {
   "use strict";
 
-  var S = JSON.parse(document.getElementById("strings").textContent);
+  var P = window.QuizPage;
+  var S = P.S, $ = P.$, fmt = P.fmt, refusalText = P.refusalText, el = P.el, setText = P.setText;
   var app = document.getElementById("app");
   var params = new URLSearchParams(location.search);
   var ANSWER_TIMEOUT_MS = 8000;
@@ -12,29 +13,6 @@
   var RADIO_LIST_MAX = 12; // more branches than this go in a <select>
 
   // ---- small helpers ------------------------------------------------------------------
-  function $(id) { return document.getElementById(id); }
-
-  function fmt(key, values) {
-    var text = S[key] !== undefined ? S[key] : key;
-    return text.replace(/\{(\w+)\}/g, function (m, name) {
-      return values && values[name] !== undefined && values[name] !== null ? String(values[name]) : m;
-    });
-  }
-
-  function refusalText(ack) {
-    if (ack && ack.message) return ack.message;
-    return (ack && S.refusals[ack.reason]) || S.refusal_fallback;
-  }
-
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
-
-  function setText(id, text) { $(id).textContent = text == null ? "" : text; }
-
   function fillAll(name, text) {
     var nodes = document.querySelectorAll('[data-fill="' + name + '"]');
     for (var i = 0; i < nodes.length; i++) nodes[i].textContent = text || "";
