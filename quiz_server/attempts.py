@@ -17,6 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from . import campaign
 from .campaign import CampaignRefusal, Rules
+from .contests import joiner_name, new_participant, roster_entry
 from .draw import DrawError, DrawRule, draw
 from .engine import Refusal
 from .models import (
@@ -26,11 +27,8 @@ from .models import (
     Contest,
     Participant,
     Question,
-    RosterEntry,
 )
 from .questions import question_type
-
-NAME_MAX = 20
 
 
 def rules_of(contest: Contest) -> Rules:
@@ -41,22 +39,14 @@ def join(
     session: Session, contest: Contest, name: str, branch_id: int, member_no: str = ""
 ) -> Participant | str:
     """A new member (open campaign) or the roster member's own record (a second phone)."""
-    name = " ".join(name.split())
-    if not name:
-        return "name_required"
-    if len(name) > NAME_MAX:
-        return "name_too_long"
+    name, bad_name = joiner_name(name)
+    if bad_name:
+        return bad_name
     if branch_id not in {u.id for u in contest.units}:
         return "no_such_branch"
     entry = None
     if contest.roster_bound:
-        entry = session.scalar(
-            select(RosterEntry).where(
-                RosterEntry.unit_id == branch_id,
-                RosterEntry.name == name,
-                RosterEntry.member_no == member_no.strip(),
-            )
-        )
+        entry = roster_entry(session, branch_id, name, member_no)
         if entry is None:
             return "not_on_roster"
         known = session.scalar(
@@ -66,15 +56,7 @@ def join(
         )
         if known is not None:
             return known
-    participant = Participant(
-        contest_id=contest.id,
-        unit_id=branch_id,
-        name=name,
-        token=secrets.token_urlsafe(24),
-        seed=secrets.randbelow(2**31),
-        roster_entry_id=entry.id if entry else None,
-    )
-    session.add(participant)
+    participant = new_participant(session, contest, branch_id, name, entry)
     session.flush()
     return participant
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from . import engine
 from .draw import DrawError, DrawRule, draw
-from .models import BankVersion, Contest, ContestQuestion, Unit
+from .models import BankVersion, Contest, ContestQuestion, Participant, RosterEntry, Unit
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "timing": {},
@@ -93,3 +93,45 @@ def round_of(contest: Contest) -> engine.Round:
 
 def window_of(cq: ContestQuestion) -> engine.Window:
     return engine.Window(cq.opens_at, cq.closes_at, cq.revealed_at)
+
+
+# ---------------------------------------------------------------- joining (live and campaign)
+
+NAME_MAX = 20
+
+
+def joiner_name(raw: str) -> tuple[str, str | None]:
+    """The display name with runs of spaces folded, and a refusal reason if it can't be used."""
+    name = " ".join(raw.split())
+    if not name:
+        return name, "name_required"
+    return name, "name_too_long" if len(name) > NAME_MAX else None
+
+
+def roster_entry(session: Session, branch_id: int, name: str, member_no: Any) -> RosterEntry | None:
+    """The branch's roster line with this number, if the name matches too (spaces ignored)."""
+    if not isinstance(member_no, str) or not 0 < len(member_no.strip()) <= 32:
+        return None
+    entry = session.scalar(
+        select(RosterEntry).where(
+            RosterEntry.unit_id == branch_id, RosterEntry.member_no == member_no.strip()
+        )
+    )
+    same_name = entry is not None and "".join(entry.name.split()) == "".join(name.split())
+    return entry if same_name else None
+
+
+def new_participant(
+    session: Session, contest: Contest, branch_id: int, name: str, entry: RosterEntry | None
+) -> Participant:
+    """A member's seat: a secret resume token and a per-member option-shuffle seed."""
+    participant = Participant(
+        contest_id=contest.id,
+        unit_id=branch_id,
+        name=name,
+        token=secrets.token_urlsafe(24),
+        seed=secrets.randbelow(2**31),
+        roster_entry_id=entry.id if entry else None,
+    )
+    session.add(participant)
+    return participant

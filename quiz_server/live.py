@@ -8,7 +8,6 @@ here: one broadcast per question, durable before ack, stored deadlines, token re
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,18 +21,17 @@ from sqlalchemy.exc import IntegrityError
 from . import engine, i18n, payloads
 from .auth import has_role
 from .config import Settings
-from .contests import round_of
+from .contests import joiner_name, new_participant, roster_entry, round_of
 from .engine import Phase, Refusal
 from .extensions import db, socketio
 from .messages import REFUSALS
-from .models import Answer, Contest, ContestQuestion, Participant, Question, RosterEntry
+from .models import Answer, Contest, ContestQuestion, Participant, Question
 from .questions import QuestionType, question_type
 
 log = logging.getLogger(__name__)
 
 PLAY = "/play"
 HOST = "/host"
-NAME_MAX = 20
 HOST_ACTIONS = ("start", "next", "extend", "end", "pause", "resume", "skip")
 PULSE_SECONDS = 0.5
 
@@ -129,11 +127,9 @@ def on_join(data: dict[str, Any]) -> dict[str, Any]:
     pin, name, branch_id = data.get("pin"), data.get("name"), data.get("branch_id")
     if not isinstance(pin, str) or not isinstance(name, str) or _int(branch_id, 1, 2**31) is None:
         return refuse("bad_request")
-    name = " ".join(name.split())
-    if not name:
-        return refuse("name_required")
-    if len(name) > NAME_MAX:
-        return refuse("name_too_long")
+    name, bad_name = joiner_name(name)
+    if bad_name:
+        return refuse(bad_name)
     contest = db.session.scalar(select(Contest).where(Contest.pin == pin.strip()))
     if contest is None:
         return refuse("no_such_contest")
@@ -143,18 +139,12 @@ def on_join(data: dict[str, Any]) -> dict[str, Any]:
         return refuse("contest_over")
     if branch_id not in {u.id for u in contest.units}:
         return refuse("no_such_branch")
-    entry = _roster_entry(branch_id, name, data.get("member_no")) if contest.roster_bound else None
-    if contest.roster_bound and entry is None:
-        return refuse("not_on_roster")
-    participant = Participant(
-        contest_id=contest.id,
-        unit_id=branch_id,
-        name=name,
-        token=secrets.token_urlsafe(24),
-        seed=secrets.randbelow(2**31),
-        roster_entry_id=entry.id if entry else None,
-    )
-    db.session.add(participant)
+    entry = None
+    if contest.roster_bound:
+        entry = roster_entry(db.session, branch_id, name, data.get("member_no"))
+        if entry is None:
+            return refuse("not_on_roster")
+    participant = new_participant(db.session, contest, branch_id, name, entry)
     try:
         db.session.commit()
     except IntegrityError:  # (contest, roster entry) is unique: one person, one join
@@ -163,19 +153,6 @@ def on_join(data: dict[str, Any]) -> dict[str, Any]:
     _bind(participant)
     mark_dirty(contest.id, "joined")
     return {"ok": True, "token": participant.token, "snapshot": snapshot(participant)}
-
-
-def _roster_entry(branch_id: int, name: str, member_no: Any) -> RosterEntry | None:
-    """The branch's roster line with this number, if the name matches too (spaces ignored)."""
-    if not isinstance(member_no, str) or not 0 < len(member_no.strip()) <= 32:
-        return None
-    entry = db.session.scalar(
-        select(RosterEntry).where(
-            RosterEntry.unit_id == branch_id, RosterEntry.member_no == member_no.strip()
-        )
-    )
-    same_name = entry is not None and "".join(entry.name.split()) == "".join(name.split())
-    return entry if same_name else None
 
 
 def _bind(participant: Participant) -> None:
