@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from live_load import cpu_seconds, ms, worker_pid  # noqa: E402
+from live_load import bench_branches, cpu_seconds, ms, worker_pid  # noqa: E402
 
 from tests.servers import start_gunicorn  # noqa: E402
 
@@ -57,22 +57,10 @@ def seed_campaign(app, members: int, questions: int, branches: int = 10):
     from quiz_server.campaign import Rules
     from quiz_server.campaign_setup import create_campaign
     from quiz_server.extensions import db
-    from quiz_server.models import Unit
 
     with app.app_context():
         load_bundled_banks(db.session)
-        agency = Unit(code="CB", name="压测机关党委", kind="agency")
-        units = [
-            Unit(
-                code=f"CB-{i}",
-                name=f"压测第{i + 1}党支部",
-                kind="branch",
-                parent=agency,
-                registered=members // branches + 5,
-            )
-            for i in range(branches)
-        ]
-        db.session.add_all([agency, *units])
+        units = bench_branches(db.session, "CB", branches, members // branches + 5)
         now = datetime.now(UTC)
         contest = create_campaign(
             db.session,

@@ -31,6 +31,25 @@ sys.path.insert(0, str(ROOT))
 from tests.servers import login_cookie, start_gunicorn, stop  # noqa: E402
 
 
+def bench_branches(session, code: str, count: int, registered: int) -> list:
+    """One agency with `count` load-test branches, added to the session."""
+    from quiz_server.models import Unit
+
+    agency = Unit(code=code, name="压测机关党委", kind="agency")
+    branches = [
+        Unit(
+            code=f"{code}-{i}",
+            name=f"压测第{i + 1}党支部",
+            kind="branch",
+            parent=agency,
+            registered=registered,
+        )
+        for i in range(count)
+    ]
+    session.add_all([agency, *branches])
+    return branches
+
+
 def seed(database_url: str, data_dir: Path, questions: int) -> tuple[int, str]:
     from quiz_server import create_app
     from quiz_server.auth import create_user
@@ -38,25 +57,13 @@ def seed(database_url: str, data_dir: Path, questions: int) -> tuple[int, str]:
     from quiz_server.config import Settings
     from quiz_server.contests import create_contest
     from quiz_server.extensions import db
-    from quiz_server.models import Unit
 
     app = create_app(
         Settings.from_env(database_url=database_url, data_dir=data_dir, run_timers=False)
     )
     with app.app_context():
         load_bundled_banks(db.session)
-        agency = Unit(code="BENCH", name="压测机关党委", kind="agency")
-        branches = [
-            Unit(
-                code=f"BENCH-{i}",
-                name=f"压测第{i + 1}党支部",
-                kind="branch",
-                parent=agency,
-                registered=150,
-            )
-            for i in range(10)
-        ]
-        db.session.add_all([agency, *branches])
+        branches = bench_branches(db.session, "BENCH", 10, 150)
         create_user("bench", "bench-password", "organizer")
         contest = create_contest(
             db.session,
