@@ -22,7 +22,9 @@ from ..config import DEFAULT_SOURCE_HOSTS
 from ..questions import LETTERS, question_type
 from .parsed import ParsedBank, ParsedQuestion
 
-SIMILAR = 0.6  # Jaccard similarity of stems' character bigrams from which two stems are near-duplicates
+SIMILAR = (
+    0.6  # Jaccard similarity of stems' character bigrams from which two stems are near-duplicates
+)
 RELATED = 0.2  # …and from which a stem that states another's answer is taken to give it away
 SHORTEST_GIVEAWAY = 4  # answer texts shorter than this (是, 右侧) occur everywhere by chance
 TYPE_TARGET = {"single": 40, "multiple": 30, "judge": 30}  # % of a bank, as real campaigns draw
@@ -32,7 +34,7 @@ COVERAGE_ATTEMPTS = (1, 3, 7, 21)  # one attempt, a day at 3 a day, a week at 1 
 
 # "A、B 正确", "选项C", "答案为 D", "B项", "AB两项": an explanation that points at letters.
 LETTER_REFERENCE = re.compile(
-    r"选项\s*[A-F]\b"
+    r"选项\s*[A-F](?![A-Za-z0-9])"
     r"|答案(?:为|是|选)?\s*[:：]?\s*[A-F](?![A-Za-z0-9])"
     r"|(?<![A-Za-z0-9])[A-F](?:\s*[、,，和与及/]?\s*[A-F])*\s*(?:项|选项|两项|三项|均|都|正确|错误|说法|符合|不符合)"
 )
