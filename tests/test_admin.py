@@ -345,7 +345,9 @@ def test_the_bank_page_shows_the_quality_check_of_its_version(app, client, conso
     first = text.index("explanation:")
     end = text.index("\n", first)
     text = text[:first] + "explanation: 选项B正确，其余错误。核对链接不显示。" + text[end:]
-    text = text.replace("    source: ", "    source_copy: http://mirror.example/read\n    source: ", 1)
+    text = text.replace(
+        "    source: ", "    source_copy: http://mirror.example/read\n    source: ", 1
+    )
     response = upload(client, "checked.yaml", text.encode())
     assert response.status_code == 302, response.get_data(as_text=True)
     page = client.get(response.headers["Location"]).get_data(as_text=True)

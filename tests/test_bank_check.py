@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from quiz_server.banks import banks, content_hash, parse_yaml
-from quiz_server.banks.check import check_banks, coverage, is_official, stem_grams, similarity
+from quiz_server.banks.check import check_banks, coverage, is_official, similarity, stem_grams
 
 HEAD = """\
 bank:

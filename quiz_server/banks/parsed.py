@@ -81,7 +81,9 @@ class ParsedQuestion:
     source_copy: str = ""  # the copy a reviewer checked the fact against; never shown to members
     time_limit: int | None = None
     tags: list[str] = field(default_factory=list)
-    reviewed: list[str] = field(default_factory=list)  # quality-check warnings accepted by an editor
+    reviewed: list[str] = field(
+        default_factory=list
+    )  # quality-check warnings accepted by an editor
     line: int = 0
 
     def content(self) -> dict[str, Any]:
