@@ -10,6 +10,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+# Hosts whose pages count as a question's official source (each matches its subdomains too);
+# the bank quality check warns about any other. QUIZ_SOURCE_HOSTS replaces the list.
+DEFAULT_SOURCE_HOSTS = (
+    "gov.cn",
+    "wenming.cn",
+    "12371.cn",
+    "people.com.cn",
+    "xinhuanet.com",
+    "news.cn",
+    "qstheory.cn",
+    "cctv.com",
+    "gmw.cn",
+    "chinacourt.org",
+    "chinanews.com.cn",
+)
 
 
 def resource_dir(name: str) -> Path:
@@ -26,6 +41,12 @@ def default_data_dir() -> Path:
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
+
+
+def source_hosts(value: str | None) -> tuple[str, ...]:
+    if not value or not value.strip():
+        return DEFAULT_SOURCE_HOSTS
+    return tuple(h.strip().lower() for h in value.split(",") if h.strip())
 
 
 def _bool(value: str | None, default: bool) -> bool:
@@ -53,6 +74,7 @@ class Settings:
     run_timers: bool = True
     # Campaign unit rankings are recomputed at most this often while attempts pour in.
     rankings_ttl_seconds: float = 3.0
+    source_hosts: tuple[str, ...] = DEFAULT_SOURCE_HOSTS
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -67,6 +89,7 @@ class Settings:
             "data_dir": default_data_dir(),
             "answer_grace_seconds": float(env.get("QUIZ_ANSWER_GRACE", "1.5")),
             "cookie_secure": _bool(env.get("QUIZ_COOKIE_SECURE"), False),
+            "source_hosts": source_hosts(env.get("QUIZ_SOURCE_HOSTS")),
         }
         values.update(overrides)
         settings = cls(**values)  # type: ignore[arg-type]

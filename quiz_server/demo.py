@@ -35,9 +35,9 @@ DEMO_TREE: list[tuple[str, str, list[tuple[str, int]]]] = [
     ),
 ]
 DEMO_TITLE = "“守礼仪、讲文明、树形象”文明礼仪常识网络知识竞答（演示）"
-DEMO_BANK = "fujian-babu"
+DEMO_BANK = "civility-etiquette"
 CAMPAIGN_TITLE = "“八不”文明行为规范网络知识竞答（演示）"
-CAMPAIGN_BANK = "civility-etiquette"
+CAMPAIGN_BANK = "fujian-babu"  # the “八不” campaign draws from the “八不” bank
 CAMPAIGN_DAYS_BEFORE, CAMPAIGN_DAYS = 3, 10
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"

@@ -136,8 +136,10 @@ class Question(db.Model):
     difficulty: Mapped[int] = mapped_column(Integer, default=1)
     source: Mapped[str] = mapped_column(Text, default="")
     source_url: Mapped[str] = mapped_column(Text, default="")
+    source_copy: Mapped[str] = mapped_column(Text, default="")
     time_limit: Mapped[int | None] = mapped_column(Integer)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reviewed: Mapped[list[str]] = mapped_column(JSON, default=list)
     bank_version: Mapped[BankVersion] = relationship(back_populates="questions")
 
 

@@ -339,6 +339,22 @@ def test_a_clean_upload_is_stored_once_and_previewed_like_a_phone(app, client, c
     assert "civility-basics" in client.get("/admin/banks").get_data(as_text=True)
 
 
+def test_the_bank_page_shows_the_quality_check_of_its_version(app, client, console):
+    as_user(client, console["org"])
+    text = GOOD.read_text(encoding="utf-8").replace("civility-basics", "checked-bank")
+    first = text.index("explanation:")
+    end = text.index("\n", first)
+    text = text[:first] + "explanation: 选项B正确，其余错误。核对链接不显示。" + text[end:]
+    text = text.replace(
+        "    source: ", "    source_copy: http://mirror.example/read\n    source: ", 1
+    )
+    response = upload(client, "checked.yaml", text.encode())
+    assert response.status_code == 302, response.get_data(as_text=True)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "质量检查" in page and "解析提到选项字母" in page and "“选项B”" in page
+    assert "题目曝光" in page and "http://mirror.example/read" in page
+
+
 def test_export_yaml_and_xlsx_round_trip_to_the_same_version(app, client, console):
     as_user(client, console["org"])
     for suffix in ("yaml", "xlsx"):

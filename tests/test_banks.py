@@ -659,7 +659,7 @@ def test_xlsx_sheet_problems_are_reported_once():
     assert [str(e) for e in errors] == [
         "bad.xlsx:row 1: 题库信息: 缺少工作表“题库信息”（请从模板 TEMPLATE.xlsx 开始填写）",
         "bad.xlsx:row 1, column P: header: 不认识的列名“难道”（可用：编号、题型、题干、答案、解析、"
-        "分类、难度、来源、来源链接、限时、标签、选项A、选项B、选项C、选项D、选项E、选项F；"
+        "分类、难度、来源、来源链接、核对链接、限时、标签、已复核、选项A、选项B、选项C、选项D、选项E、选项F；"
         "备注列请以“备注”开头）",
     ]
 

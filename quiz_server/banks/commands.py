@@ -9,8 +9,10 @@ from typing import Any, TypeVar
 import click
 
 from .. import with_app_context
+from ..config import source_hosts
 from ..extensions import db
 from ..models import BankVersion
+from .check import CheckReport, check_banks, coverage_rows
 from .parsed import ParsedBank
 from .store import BankDiff, diff_versions, find_version, parse_file, store_bank
 from .xlsx import export_xlsx, template_workbook
@@ -50,6 +52,49 @@ def validate(ctx: click.Context, files: tuple[str, ...]) -> None:
             click.echo(f"ok: {path} ({len(bank.questions)} questions)")
         failed |= bank is None
     ctx.exit(1 if failed else 0)
+
+
+@banks.command()
+@click.argument("files", nargs=-1, required=True, type=FILES)
+@click.option("--draw", default=10, show_default=True, help="Questions drawn per attempt.")
+@click.option(
+    "--hosts",
+    envvar="QUIZ_SOURCE_HOSTS",
+    help="Comma-separated official source hosts (default: gov.cn, wenming.cn, 12371.cn, …).",
+)
+@click.pass_context
+def check(ctx: click.Context, files: tuple[str, ...], draw: int, hosts: str | None) -> None:
+    """Quality check of bank files, together (duplicates across banks count); exit 1 on errors."""
+    parsed = [bank for bank in map(_checked, files) if bank is not None]
+    report = check_banks(parsed, source_hosts(hosts))
+    for line in report_lines(report, draw):
+        click.echo(line)
+    failed = len(parsed) < len(files) or bool(report.errors)
+    ctx.exit(1 if failed else 0)
+
+
+def report_lines(report: CheckReport, draw: int) -> Iterator[str]:
+    for s in report.summaries:
+        total = s.questions or 1
+        yield f"bank {s.slug} {s.title}: {s.questions} questions"
+        yield "  categories: " + ", ".join(f"{k} {v}" for k, v in s.categories.items())
+        yield "  types: " + ", ".join(
+            f"{k} {v} ({round(100 * v / total)}%)" for k, v in sorted(s.types.items())
+        )
+        yield "  difficulty: " + ", ".join(
+            f"{k}: {v} ({round(100 * v / total)}%)" for k, v in s.difficulties.items()
+        )
+        yield "  single-choice answers: " + ", ".join(
+            f"{k} {v}" for k, v in s.answer_letters.items()
+        )
+        rows = ", ".join(f"{k} → {share}%" for k, share in coverage_rows(s, draw))
+        yield f"  pool seen after k attempts of {draw}: {rows}"
+    for finding in report.findings:
+        yield str(finding)
+    yield (
+        f"{len(report.errors)} errors, {len(report.warnings)} warnings"
+        f" ({len(report.reviewed)} reviewed and accepted)"
+    )
 
 
 @banks.command()

@@ -20,9 +20,14 @@ QUESTION_FIELDS = (
     "difficulty",
     "source",
     "source_url",
+    "source_copy",
     "time_limit",
     "tags",
+    "reviewed",
 )
+# Fields added after banks were first stored: they count in a bank's content (and its hash)
+# only when set, so an unchanged file loaded again is still the same version.
+LATER_FIELDS = ("source_copy", "reviewed")
 
 
 @dataclass(frozen=True)
@@ -73,12 +78,20 @@ class ParsedQuestion:
     difficulty: int
     source: str
     source_url: str = ""
+    source_copy: str = ""  # the copy a reviewer checked the fact against; never shown to members
     time_limit: int | None = None
     tags: list[str] = field(default_factory=list)
+    reviewed: list[str] = field(
+        default_factory=list
+    )  # quality-check warnings accepted by an editor
     line: int = 0
 
     def content(self) -> dict[str, Any]:
-        return {"id": self.qid} | {name: getattr(self, name) for name in QUESTION_FIELDS}
+        return {"id": self.qid} | {
+            name: value
+            for name in QUESTION_FIELDS
+            if (value := getattr(self, name)) or name not in LATER_FIELDS
+        }
 
 
 @dataclass

@@ -200,8 +200,10 @@ def _question(report: Report, loc: Located, index: int, context: _Context) -> Pa
     category = _category(q, context)
     difficulty = q.integer("difficulty", 1, 3)
     time_limit = q.integer("time_limit", 5, 600)
-    source_url = _url(q)
-    tags = _tags(q)
+    source_url = _url(q, "source_url")
+    source_copy = _url(q, "source_copy")
+    tags = _tags(q, "tags")
+    reviewed = _tags(q, "reviewed")
     options, answer = _options_and_answer(q, kind)
     if len(report.errors) > before or qid is None or kind is None or category is None:
         return None
@@ -216,8 +218,10 @@ def _question(report: Report, loc: Located, index: int, context: _Context) -> Pa
         difficulty=1 if difficulty is None else difficulty,
         source=texts["source"] or "",
         source_url=source_url,
+        source_copy=source_copy,
         time_limit=time_limit,
         tags=tags,
+        reviewed=reviewed,
         line=loc.line,
     )
 
@@ -257,21 +261,21 @@ def _category(q: _Fields, context: _Context) -> str | None:
     return category
 
 
-def _url(q: _Fields) -> str:
-    url = q.text("source_url", required=False)
+def _url(q: _Fields, key: str) -> str:
+    url = q.text(key, required=False)
     if url is not None and not url.startswith(("http://", "https://")):
-        q.add("source_url", "应以 http:// 或 https:// 开头")
+        q.add(key, "应以 http:// 或 https:// 开头")
         return ""
     return url or ""
 
 
-def _tags(q: _Fields) -> list[str]:
-    loc = q.get("tags")
+def _tags(q: _Fields, key: str) -> list[str]:
+    loc = q.get(key)
     if loc is None or loc.value is None:
         return []
     tags = [item.as_written() for item in loc.value] if isinstance(loc.value, list) else None
     if tags is None or not all(isinstance(t, str) and t.strip() for t in tags):
-        q.add("tags", "应为文字列表，如 [交通, 行人]")
+        q.add(key, "应为文字列表，如 [交通, 行人]")
         return []
     return [t.strip() for t in tags]
 

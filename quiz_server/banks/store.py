@@ -151,7 +151,9 @@ def diff_versions(old: BankVersion, new: BankVersion) -> BankDiff:
 
 
 def _change(qid: str, old: dict[str, Any], new: dict[str, Any]) -> QuestionChange | None:
-    fields = [name for name in QUESTION_FIELDS if old[name] != new[name]]
+    fields = [name for name in QUESTION_FIELDS if old.get(name) != new.get(name)]
     if not fields:
         return None
-    return QuestionChange(qid, fields, {f: old[f] for f in fields}, {f: new[f] for f in fields})
+    return QuestionChange(
+        qid, fields, {f: old.get(f) for f in fields}, {f: new.get(f) for f in fields}
+    )

@@ -32,12 +32,14 @@ COLUMNS = {  # header (without a parenthesised note such as “(秒)”) → ban
     "难度": "difficulty",
     "来源": "source",
     "来源链接": "source_url",
+    "核对链接": "source_copy",
     "限时": "time_limit",
     "标签": "tags",
+    "已复核": "reviewed",
 }
 TEMPLATE_HEADERS = (
     "编号", "题型", "题干", *OPTION_COLUMNS, "答案", "解析", "分类", "难度(1-3)", "来源",
-    "来源链接", "限时(秒)", "标签",
+    "来源链接", "核对链接", "限时(秒)", "标签", "已复核",
 )  # fmt: skip
 TYPE_LABELS = {"single": "单选", "multiple": "多选", "judge": "判断"}
 TYPE_NAMES = {
@@ -66,6 +68,8 @@ HELP_LINES = (
     "解析、来源必填：解析在公布答案时显示，来源写明出处（公开文件或报道）。",
     "分类填“分类”工作表中的分类编号或分类名称。难度 1–3，不填为 1。限时 5–600 秒，可不填。",
     "编号可不填（自动生成 分类-行号）；题库修订时请保留编号，以便对比版本。",
+    "来源链接填官方网站上的出处；核对链接填编写时实际查阅的网页（仅供审核，不向参赛者显示）。",
+    "已复核：质量检查的提醒经人工复核无误时，填提醒代码（如 near_duplicate），可不填。",
     "校验：quiz-server banks validate 文件.xlsx；导入：quiz-server banks load 文件.xlsx",
 )
 _BOLD = Font(bold=True)
@@ -99,7 +103,8 @@ def _row(q: ParsedQuestion) -> tuple[Any, ...]:
     return (
         q.qid, TYPE_LABELS.get(q.type, q.type), q.stem, *options, _answer_text(q),
         q.explanation, q.category, q.difficulty, q.source, q.source_url or None,
-        q.time_limit, "、".join(q.tags) or None,
+        q.source_copy or None, q.time_limit, "、".join(q.tags) or None,
+        "、".join(q.reviewed) or None,
     )  # fmt: skip
 
 

@@ -213,8 +213,9 @@ def _question(cells: dict[str, Cell], row: int, titles: dict[str, str]) -> Locat
     for key in ("difficulty", "time_limit"):
         if key in fields:
             fields[key] = Located(_number(fields[key].value), row, fields[key].column)
-    if "tags" in fields and fields["tags"].value:
-        fields["tags"] = _tags(fields["tags"])
+    for key in ("tags", "reviewed"):
+        if key in fields and fields[key].value:
+            fields[key] = _tags(fields[key])
     return Located(fields, row)
 
 

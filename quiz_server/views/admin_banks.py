@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
@@ -23,6 +23,7 @@ from ..banks import (
     store_bank,
     template_workbook,
 )
+from ..banks.check import CheckReport, check_banks, coverage_rows
 from ..banks.template import workbook_bytes
 from ..extensions import db
 from ..models import Bank, BankVersion
@@ -97,7 +98,33 @@ def bank_version(slug: str, number: int) -> str:
     version = _version_or_404(slug, number)
     titles = {c["id"]: c["title"] for c in version.categories}
     previews = [preview(q, titles) for q in version.questions]
-    return render_template("admin/bank_version.html", version=version, previews=previews)
+    report = quality_report(version)
+    return render_template(
+        "admin/bank_version.html",
+        version=version,
+        previews=previews,
+        report=report,
+        summary=report.summaries[0],
+        coverage=coverage_rows(report.summaries[0], DRAW_FOR_COVERAGE),
+        draw=DRAW_FOR_COVERAGE,
+    )
+
+
+DRAW_FOR_COVERAGE = 10  # the usual paper; `quiz-server banks check --draw N` shows any other
+
+
+def quality_report(version: BankVersion) -> CheckReport:
+    """The `banks check` report for this version, near-duplicates counted against the latest
+    version of every other bank; the findings are this version's own."""
+    others = db.session.scalars(
+        select(BankVersion).join(Bank).where(Bank.id != version.bank_id)
+    ).all()
+    latest = {v.bank_id: v for v in sorted(others, key=lambda v: v.number)}
+    banks = [ParsedBank.from_version(v) for v in (version, *latest.values())]
+    report = check_banks(banks, current_app.config["QUIZ"].source_hosts)
+    report.summaries = report.summaries[:1]
+    report.findings = [f for f in report.findings if f.bank == version.bank.slug]
+    return report
 
 
 def preview(q, titles: dict[str, str]) -> dict[str, object]:  # type: ignore[no-untyped-def]
@@ -118,6 +145,7 @@ def preview(q, titles: dict[str, str]) -> dict[str, object]:  # type: ignore[no-
         "explanation": q.explanation,
         "source": q.source,
         "source_url": q.source_url,
+        "source_copy": q.source_copy,
         "category": titles.get(q.category, q.category),
         "difficulty": DIFFICULTY.get(q.difficulty, q.difficulty),
         "time_limit": q.time_limit,
