@@ -227,13 +227,15 @@ def pair_findings(banks: Sequence[ParsedBank]) -> list[Finding]:
 def _giveaways(
     bank: ParsedBank, asked: ParsedQuestion, other_bank: ParsedBank, other: ParsedQuestion
 ) -> list[Finding]:
-    """`asked`'s answer stated outright in `other`'s stem or among `other`'s right options."""
+    """`asked`'s answer stated outright in `other`'s stem (unless it is a false statement to
+    judge) or among `other`'s right options."""
     if asked.type != "single":
         return []
     answer = question_type("single").option_labels(asked.options)[LETTERS.index(asked.answer)]
     if len(STEM_NOISE.sub("", answer)) < SHORTEST_GIVEAWAY:
         return []
-    stated = [other.stem] + [
+    false_statement = other.type == "judge" and other.answer is False
+    stated = ([] if false_statement else [other.stem]) + [
         text for letter, text in zip(LETTERS, other.options, strict=False) if _right(other, letter)
     ]
     if any(answer in text for text in stated):
