@@ -35,7 +35,7 @@ DEMO_TREE: list[tuple[str, str, list[tuple[str, int]]]] = [
     ),
 ]
 DEMO_TITLE = "“守礼仪、讲文明、树形象”文明礼仪常识网络知识竞答（演示）"
-DEMO_BANK = "civility-etiquette"
+DEMO_BANK = "etiquette-basics"  # 礼仪常识, for the 文明礼仪常识 contest
 CAMPAIGN_TITLE = "“八不”文明行为规范网络知识竞答（演示）"
 CAMPAIGN_BANK = "fujian-babu"  # the “八不” campaign draws from the “八不” bank
 CAMPAIGN_DAYS_BEFORE, CAMPAIGN_DAYS = 3, 10
