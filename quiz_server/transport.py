@@ -8,6 +8,7 @@ frame. Each defence here is one small, named piece; `init_app` installs them all
 
 from __future__ import annotations
 
+import io
 import logging
 import math
 import socket
@@ -75,7 +76,10 @@ class CheckedPacket(Packet):
     catch-all refuses it with `bad_request` and an ack id still gets its ack."""
 
     def decode(self, encoded_packet: Any) -> int:
-        if not isinstance(encoded_packet, str) or encoded_packet[:1] not in ("2", "5"):
+        if not isinstance(encoded_packet, str) or encoded_packet[:1] not in (
+            str(EVENT),
+            str(BINARY_EVENT),
+        ):
             return super().decode(encoded_packet)
         try:
             attachments = super().decode(encoded_packet) or 0
@@ -162,30 +166,46 @@ def _bounded(websocket: Any) -> Any:
     return websocket
 
 
-class PostLimit:
-    """WSGI middleware in front of Engine.IO: a long-polling POST over the size limit is refused
-    at once with 413. Engine.IO itself refuses it too, but by disconnecting the session, which
-    waits for the queue to drain: the client hung for ping_interval + ping_timeout."""
+class PollingGuard:
+    """WSGI middleware in front of Engine.IO for long-polling POSTs: one over the size limit is
+    refused at once with 413, one whose packets a client may not send (not UTF-8, or a type other
+    than close, pong, message, upgrade) with 400. Engine.IO refuses both too, but by disconnecting
+    the session and waiting for its queue to drain: the client hung ping_interval + ping_timeout."""
+
+    CLIENT_PACKETS = frozenset("1345b")  # b: a base64 binary message
 
     def __init__(self, app: Callable[..., Any], path: str = "/socket.io/") -> None:
         self.app, self.path = app, path
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        if environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO", "").startswith(
+        if environ.get("REQUEST_METHOD") != "POST" or not environ.get("PATH_INFO", "").startswith(
             self.path
         ):
-            try:
-                length = int(environ.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                length = -1
-            if not 0 <= length <= MAX_EVENT_BYTES:
-                bad_frames.note(f"polling POST of {environ.get('CONTENT_LENGTH')} bytes refused")
-                body = f"Payload too large: at most {MAX_EVENT_BYTES} bytes".encode()
-                headers = [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
-                headers.append(("Connection", "close"))
-                start_response("413 Payload Too Large", headers)
-                return [body]
+            return self.app(environ, start_response)
+        length = environ.get("CONTENT_LENGTH") or "0"
+        if not length.isdigit() or int(length) > MAX_EVENT_BYTES:
+            bad_frames.note(f"polling POST of {length} bytes")
+            return _refuse(
+                start_response, "413 Payload Too Large", f"at most {MAX_EVENT_BYTES} bytes"
+            )
+        body = environ["wsgi.input"].read(int(length))
+        try:
+            packets = body.decode().split("\x1e") if body else []
+        except UnicodeDecodeError:
+            packets = ["not UTF-8"]
+        bad = [p for p in packets if p[:1] not in self.CLIENT_PACKETS]
+        if bad:
+            bad_frames.note(f"polling POST with packet {bad[0][:80]!r}")
+            return _refuse(start_response, "400 Bad Request", "not an Engine.IO client packet")
+        environ["wsgi.input"] = io.BytesIO(body)
         return self.app(environ, start_response)
+
+
+def _refuse(start_response: Any, status: str, why: str) -> list[bytes]:
+    body = why.encode()
+    headers = [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
+    start_response(status, headers)
+    return [body]
 
 
 def server_options(public_url: str | None) -> dict[str, Any]:
@@ -201,7 +221,7 @@ def init_app(app: Flask, socketio: SocketIO) -> None:
     """Install what `init_app`'s options cannot carry (call right after `socketio.init_app`)."""
     eio = socketio.server.eio
     eio._async = {**eio._async, "websocket": _bounded(eio._async["websocket"])}
-    app.wsgi_app = PostLimit(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = PollingGuard(app.wsgi_app)  # type: ignore[method-assign]
     for name in ("engineio.server", "socketio.server"):
         logger = logging.getLogger(name)
         if _one_line not in logger.filters:

@@ -140,7 +140,7 @@ class RawSocket:
         opened = self.receive()
         assert opened and opened.startswith("0"), opened
         self.send(f"40{namespace},{{}}")
-        while (packet := self.receive()) is not None and not packet.startswith(f"4"):
+        while (packet := self.receive()) is not None and not packet.startswith("4"):
             pass
         assert packet, "no answer to the namespace connect"
         return packet
@@ -149,11 +149,15 @@ class RawSocket:
         answer = self.open("/play")
         assert answer.startswith("40/play,"), answer
 
-    def acks(self, timeout: float) -> dict[int, list]:
-        """Socket.IO acks (`43/ns,ID[...]`) that arrive within `timeout`, by ack id."""
+    def acks(self, timeout: float, expect: set[int] | None = None) -> dict[int, list]:
+        """Socket.IO acks (`43/ns,ID[...]`) that arrive within `timeout` (or until every id in
+        `expect` has come), by ack id."""
         found: dict[int, list] = {}
         deadline = time.monotonic() + timeout
-        while (packet := self.receive(max(0.05, deadline - time.monotonic()))) is not None:
+        while expect is None or not expect <= found.keys():
+            packet = self.receive(max(0.05, deadline - time.monotonic()))
+            if packet is None:
+                break
             if packet == "2":
                 self.send("3")
             elif packet.startswith("43"):
@@ -278,3 +282,121 @@ def test_an_oversized_polling_post_is_refused_at_once(server):
     reply = requests.post(f"{polling}&sid={sid}", data=b"4" + b"a" * (1 << 20), timeout=30)
     assert reply.status_code == 413
     assert time.monotonic() - started < 2
+
+
+def _join(server) -> str:
+    phone = socketio.Client(reconnection=False)
+    phone.connect(server["base"], namespaces=["/play"], transports=["websocket"])
+    joined = phone.call(
+        "join",
+        {
+            "pin": server["pin"],
+            "name": f"成员{random.randrange(10**6)}",
+            "branch_id": server["branch_id"],
+        },
+        namespace="/play",
+    )
+    phone.disconnect()
+    assert joined["ok"], joined
+    return joined["token"]
+
+
+def test_malformed_events_get_a_bad_request_ack(server):
+    raw = RawSocket(server["port"])
+    raw.open_play()
+    frames = [
+        '["sync"]',  # no argument
+        '["sync",{},{}]',  # two
+        '["sync","x"]',  # not an object
+        "[]",
+        "{}",
+        "[1,{}]",
+        '["no_such_event",{}]',
+        "not json",
+        '["*",{}]',
+    ]
+    for ack_id, body in enumerate(frames, start=1):
+        raw.send(f"42/play,{ack_id}{body}")
+    acks = raw.acks(timeout=5, expect=set(range(1, len(frames) + 1)))
+    raw.close()
+    assert sorted(acks) == list(range(1, len(frames) + 1))
+    assert {ack[0]["reason"] for ack in acks.values()} == {"bad_request"}
+
+
+def test_a_connect_event_sent_by_the_client_does_not_rerun_the_connect_handler(server):
+    token = _join(server)
+    raw = RawSocket(server["port"])
+    raw.open_play()  # no token: not bound to any seat
+    auth = json.dumps({"token": token})
+    raw.send(f'42/play,1["connect",{auth},{auth}]')
+    raw.send('42/play,2["sync",{}]')
+    acks = raw.acks(timeout=5, expect={1, 2})
+    raw.close()
+    assert acks[1][0]["reason"] == "bad_request"
+    assert acks[2][0]["reason"] == "not_joined"  # the token never bound this socket
+
+
+def _fuzz_frames(rng: random.Random, n: int) -> tuple[list[str], set[int]]:
+    """`n` frames, a mix of events of every shape (each with an ack id) and garbage (none)."""
+    names = ["join", "answer", "sync", "standing", "connect", "disconnect", "*", "", "x" * 300]
+    values = [None, 1, -1, 2**40, "A", ["A"], [], {}, {"position": "0"}, [[{}]], True, 1.5]
+    frames, ack_ids = [], set()
+    for i in range(1, n + 1):
+        kind = rng.random()
+        if kind < 0.6:
+            args = [rng.choice(values) for _ in range(rng.choice([0, 1, 1, 2, 3]))]
+            if rng.random() < 0.5:
+                args = [{"pin": rng.choice(["", "1", None]), "position": rng.choice(values)}]
+            head = rng.choice(names + [rng.choice(values)])
+            frames.append(f"42/play,{i}" + json.dumps([head, *args]))
+            ack_ids.add(i)
+        elif kind < 0.8:
+            body = "".join(
+                rng.choice('[]{}",:0123456789abc\\\x00中') for _ in range(rng.randrange(40))
+            )
+            frames.append(f"42/play,{i}{body.lstrip('0123456789')}")  # a digit would join the id
+            ack_ids.add(i)
+        else:
+            garbage = "".join(rng.choice('023456789xyz/,[]{}"') for _ in range(rng.randrange(30)))
+            if garbage[:1] in ("1", "4") or garbage[:2] in ("40", "41", "45", "46"):
+                garbage = "x" + garbage  # not a close, a (dis)connect or a binary header
+            frames.append(garbage)
+    return frames, ack_ids
+
+
+def test_two_thousand_fuzzed_frames_each_ack_answered_and_the_log_kept_short(server):
+    from quiz_server.transport import bad_frames
+
+    log_before = server["log"].read_text() if server["log"].exists() else ""
+    frames, ack_ids = _fuzz_frames(random.Random(10), 2000)
+    raw = RawSocket(server["port"])
+    raw.open_play()
+    acks: dict[int, list] = {}
+    for start in range(0, len(frames), 100):
+        for frame in frames[start : start + 100]:
+            raw.send(frame)
+        acks.update(raw.acks(timeout=0.3))
+    acks.update(raw.acks(timeout=10, expect=ack_ids - acks.keys()))
+    polling = f"{server['base']}/socket.io/?EIO=4&transport=polling"
+    sid = json.loads(requests.get(polling, timeout=10).text[1:])["sid"]
+    requests.post(f"{polling}&sid={sid}", data="40/play,{}", timeout=10)
+    for frame in frames[:40]:  # the same garbage through long-polling, a few frames per POST
+        body = "\x1e".join([frame, frame[::-1]])
+        assert (
+            requests.post(f"{polling}&sid={sid}", data=body.encode(), timeout=10).status_code < 500
+        )
+    still_there = socketio.Client(reconnection=False)
+    still_there.connect(server["base"], namespaces=["/play"], transports=["websocket"])
+    assert still_there.call("sync", {}, namespace="/play", timeout=5)["reason"] == "not_joined"
+    still_there.disconnect()
+    raw.close()
+
+    missing = sorted(ack_ids - set(acks))
+    assert not missing, (
+        f"{len(missing)} events with an ack id got none, e.g. {frames[missing[0] - 1]!r}"
+    )
+    assert all(ack and ack[0]["ok"] is False for ack in acks.values())
+    written = server["log"].read_text()[len(log_before) :]
+    assert "Traceback" not in written, written[:2000]
+    lines = [line for line in written.splitlines() if line.strip()]
+    assert 0 < len(lines) <= 2 * bad_frames.limit + 2, lines
