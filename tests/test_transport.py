@@ -400,3 +400,23 @@ def test_two_thousand_fuzzed_frames_each_ack_answered_and_the_log_kept_short(ser
     assert "Traceback" not in written, written[:2000]
     lines = [line for line in written.splitlines() if line.strip()]
     assert 0 < len(lines) <= 2 * bad_frames.limit + 2, lines
+
+
+def test_refusals_are_logged_one_line_each_and_at_most_the_limit_a_minute(caplog):
+    from quiz_server.transport import BadFrameLog
+
+    now = [0.0]
+    frames = BadFrameLog(limit=3, period=60, clock=lambda: now[0])
+    with caplog.at_level("WARNING", logger="quiz_server.transport"):
+        for i in range(10):
+            frames.note(f"frame {i}")
+        now[0] = 61
+        frames.note("frame 10")
+    assert [r.getMessage() for r in caplog.records] == [
+        "refused from a client: frame 0",
+        "refused from a client: frame 1",
+        "refused from a client: frame 2",
+        "7 more refusals of client input not logged",
+        "refused from a client: frame 10",
+    ]
+    assert not any(r.exc_info for r in caplog.records)
