@@ -249,6 +249,12 @@ def test_an_oversized_message_ends_the_connection_without_being_buffered(server)
     before = peak_rss_mb(pid)
     raw = RawSocket(server["port"])
     raw.open_play()
+    near_limit = json.dumps(
+        ["join", {"pin": server["pin"], "name": "长" * 4000, "branch_id": server["branch_id"]}],
+        ensure_ascii=False,
+    )
+    raw.send(f"42/play,1{near_limit}")
+    assert raw.acks(timeout=5, expect={1})[1][0]["reason"] == "name_too_long"  # read, refused
     try:  # one 64 MB frame, announced in the header: the server stops reading long before
         raw.sock.sendall(_frame(0x1, b"4" + b"a" * (64 << 20)))
     except OSError:
