@@ -46,14 +46,14 @@ class Settings:
     async_mode: str | None = None
     data_dir: Path = field(default_factory=default_data_dir)
     answer_grace_seconds: float = 1.5
+    # Engine.IO heartbeat: a socket that misses a ping for ping_timeout seconds is dropped.
+    ping_interval: float = 10
+    ping_timeout: float = 20
     cookie_secure: bool = False
     testing: bool = False
     # Tests inject a fake clock and drive timers by hand (`live.tick`) instead of background tasks.
     clock: Callable[[], datetime] = system_clock
     run_timers: bool = True
-    # Engine.IO heartbeat: a socket that misses a ping for ping_timeout seconds is dropped.
-    ping_interval: float = 10
-    ping_timeout: float = 20
     # Campaign unit rankings are recomputed at most this often while attempts pour in.
     rankings_ttl_seconds: float = 3.0
 
@@ -69,9 +69,9 @@ class Settings:
             "async_mode": env.get("QUIZ_ASYNC_MODE") or None,
             "data_dir": default_data_dir(),
             "answer_grace_seconds": float(env.get("QUIZ_ANSWER_GRACE", "1.5")),
-            "cookie_secure": _bool(env.get("QUIZ_COOKIE_SECURE"), False),
             "ping_interval": float(env.get("QUIZ_PING_INTERVAL", "10")),
             "ping_timeout": float(env.get("QUIZ_PING_TIMEOUT", "20")),
+            "cookie_secure": _bool(env.get("QUIZ_COOKIE_SECURE"), False),
         }
         values.update(overrides)
         settings = cls(**values)  # type: ignore[arg-type]
