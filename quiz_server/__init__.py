@@ -10,7 +10,7 @@ from flask import Flask, has_app_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import i18n, schema
+from . import i18n, schema, transport
 from .config import Settings, resource_dir
 from .extensions import csrf, db, login_manager, socketio
 
@@ -39,11 +39,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         async_mode=settings.async_mode,
         message_queue=settings.message_queue,
         channel=settings.message_channel,
-        cors_allowed_origins=[],
-        ping_interval=10,
-        ping_timeout=20,
-        max_http_buffer_size=64 * 1024,
+        ping_interval=settings.ping_interval,
+        ping_timeout=settings.ping_timeout,
+        **transport.server_options(settings.public_url),
     )
+    transport.init_app(app, socketio)
     with app.app_context():
         schema.upgrade(db.engine)
     return app

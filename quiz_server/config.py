@@ -67,6 +67,9 @@ class Settings:
     async_mode: str | None = None
     data_dir: Path = field(default_factory=default_data_dir)
     answer_grace_seconds: float = 1.5
+    # Engine.IO heartbeat: a socket that misses a ping for ping_timeout seconds is dropped.
+    ping_interval: float = 10
+    ping_timeout: float = 20
     cookie_secure: bool = False
     testing: bool = False
     # Tests inject a fake clock and drive timers by hand (`live.tick`) instead of background tasks.
@@ -88,6 +91,8 @@ class Settings:
             "async_mode": env.get("QUIZ_ASYNC_MODE") or None,
             "data_dir": default_data_dir(),
             "answer_grace_seconds": float(env.get("QUIZ_ANSWER_GRACE", "1.5")),
+            "ping_interval": float(env.get("QUIZ_PING_INTERVAL", "10")),
+            "ping_timeout": float(env.get("QUIZ_PING_TIMEOUT", "20")),
             "cookie_secure": _bool(env.get("QUIZ_COOKIE_SECURE"), False),
             "source_hosts": source_hosts(env.get("QUIZ_SOURCE_HOSTS")),
         }

@@ -18,7 +18,7 @@ from flask import Flask, current_app, request, session
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import engine, i18n, payloads
+from . import engine, i18n, payloads, transport
 from .auth import has_role
 from .config import Settings
 from .contests import joiner_name, new_participant, roster_entry, round_of
@@ -89,6 +89,17 @@ def handler(event: str, namespace: str) -> Callable[[Callable[..., Any]], Callab
         return wrapped
 
     return decorator
+
+
+def on_unknown(event: Any, *args: Any) -> dict[str, Any]:
+    """Any event no handler takes, malformed ones included: one log line and a refusal."""
+    detail = f": {args[0]}" if event == transport.INVALID_EVENT and args else ""
+    transport.bad_frames.note(f"{request.namespace} {event!r}{detail}")  # type: ignore[attr-defined]
+    return i18n.convert(refuse("bad_request"), session.get("lang", i18n.HANS))
+
+
+for _namespace in (PLAY, HOST):
+    socketio.on_event("*", on_unknown, namespace=_namespace)
 
 
 def _int(value: Any, low: int, high: int) -> int | None:

@@ -22,16 +22,24 @@ def free_port() -> int:
 
 
 def start_gunicorn(
-    port: int, env: dict[str, str], worker: str = "gevent", timeout: float = 60
+    port: int,
+    env: dict[str, str],
+    worker: str = "gevent",
+    timeout: float = 60,
+    log: Path | None = None,
 ) -> subprocess.Popen[bytes]:
     """`gunicorn -k gevent -w 1 quiz_server.wsgi:app` on 127.0.0.1:port, returned once its worker
-    answers HTTP (the master accepts connections before the worker has loaded the app)."""
+    answers HTTP (the master accepts connections before the worker has loaded the app). With
+    `log`, the server's stderr (gunicorn's and the app's log lines) goes to that file."""
     argv = [
         sys.executable, "-m", "gunicorn", "-k", worker, "-w", "1",
         "--worker-connections", "6000", "-b", f"127.0.0.1:{port}",
         "--log-level", "warning", "--graceful-timeout", "2", "quiz_server.wsgi:app",
     ]  # fmt: skip
-    proc = subprocess.Popen(argv, env={**os.environ, **env}, cwd=ROOT)
+    stderr = log.open("ab") if log else None
+    proc = subprocess.Popen(argv, env={**os.environ, **env}, cwd=ROOT, stderr=stderr)
+    if stderr:
+        stderr.close()  # the child holds its own copy
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -43,6 +51,18 @@ def start_gunicorn(
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError(f"gunicorn did not listen on {port} within {timeout} s")
+
+
+def worker_pid(proc: subprocess.Popen[bytes]) -> int:
+    """The gunicorn worker's pid (the master forks one worker, which serves every request)."""
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    return int(children[0])
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The most resident memory a process has held so far, in MB (a spike shows after it ends)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024  # type: ignore[union-attr]
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
