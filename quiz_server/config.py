@@ -10,6 +10,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+MIN_SECRET_LENGTH = 32
+# Keys published in examples and docs: anyone could forge a session signed with them.
+PLACEHOLDER_SECRETS = frozenset({"change-me-to-a-long-random-string", "change-me", "secret"})
+
+
+class ConfigError(ValueError):
+    """A setting the server must not start with; the message says what to change."""
 
 
 def resource_dir(name: str) -> Path:
@@ -79,6 +86,7 @@ class Settings:
             self.database_url = f"sqlite:///{self.data_dir / 'quiz.sqlite3'}"
         if not self.secret_key:
             self.secret_key = self._persistent_secret()
+        check_secret_key(self.secret_key)
 
     def _persistent_secret(self) -> str:
         """A random key kept in the data folder, so sessions survive a restart of the demo."""
@@ -104,6 +112,20 @@ class Settings:
             "JSON_AS_ASCII": False,
             "QUIZ": self,
         }
+
+
+def check_secret_key(key: str) -> None:
+    """Refuse a known placeholder or a short key: it signs sessions, so it must be unguessable."""
+    if key.strip().lower() in PLACEHOLDER_SECRETS:
+        raise ConfigError(
+            "QUIZ_SECRET_KEY is the placeholder from the example configuration; set a random key "
+            "of at least 32 characters, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    if len(key) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"QUIZ_SECRET_KEY has {len(key)} characters; it needs at least {MIN_SECRET_LENGTH} "
+            "(leave it unset to have one generated into the data folder)"
+        )
 
 
 def engine_options(url: str) -> dict[str, object]:

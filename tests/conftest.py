@@ -76,7 +76,7 @@ def database_url(request, tmp_path: Path) -> str:
 def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings.from_env(
         database_url=database_url,
-        secret_key="test-secret",
+        secret_key="test-secret-" + "x" * 32,
         data_dir=tmp_path,
         async_mode="threading",
         message_queue=None,
