@@ -11,6 +11,9 @@ from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 MIN_SECRET_LENGTH = 32
+MB = 1024 * 1024
+# A request may carry one upload of `max_upload_mb` plus the form around it (CSRF token, name).
+FORM_OVERHEAD_BYTES = 64 * 1024
 # Keys published in examples and docs: anyone could forge a session signed with them.
 PLACEHOLDER_SECRETS = frozenset({"change-me-to-a-long-random-string", "change-me", "secret"})
 
@@ -54,6 +57,9 @@ class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     answer_grace_seconds: float = 1.5
     cookie_secure: bool = False
+    # The largest bank or organisation file (xlsx, YAML, CSV) an organizer may upload; a
+    # 2,000-question bank in the template is about 0.3 MB, a 50,000-member roster about 1.5 MB.
+    max_upload_mb: int = 5
     testing: bool = False
     # Tests inject a fake clock and drive timers by hand (`live.tick`) instead of background tasks.
     clock: Callable[[], datetime] = system_clock
@@ -74,6 +80,7 @@ class Settings:
             "data_dir": default_data_dir(),
             "answer_grace_seconds": float(env.get("QUIZ_ANSWER_GRACE", "1.5")),
             "cookie_secure": _bool(env.get("QUIZ_COOKIE_SECURE"), False),
+            "max_upload_mb": int(env.get("QUIZ_MAX_UPLOAD_MB", "5")),
         }
         values.update(overrides)
         settings = cls(**values)  # type: ignore[arg-type]
@@ -97,6 +104,10 @@ class Settings:
             path.chmod(0o600)
         return path.read_text().strip()
 
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * MB
+
     def flask_config(self) -> dict[str, object]:
         return {
             "SECRET_KEY": self.secret_key,
@@ -108,6 +119,8 @@ class Settings:
             "REMEMBER_COOKIE_HTTPONLY": True,
             "REMEMBER_COOKIE_SAMESITE": "Lax",
             "WTF_CSRF_TIME_LIMIT": None,
+            # Werkzeug refuses a larger body with 413 before reading it (views/player.py).
+            "MAX_CONTENT_LENGTH": self.max_upload_bytes + FORM_OVERHEAD_BYTES,
             "TESTING": self.testing,
             "JSON_AS_ASCII": False,
             "QUIZ": self,
