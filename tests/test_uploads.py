@@ -27,9 +27,7 @@ def organizer(app, client):
 
 def test_an_oversized_json_body_gets_413_json_in_chinese(client):
     body = json.dumps({"name": "x" * (LIMIT + 100 * 1024)})
-    reply = client.post(
-        "/api/campaign/123456/join", data=body, content_type="application/json"
-    )
+    reply = client.post("/api/campaign/123456/join", data=body, content_type="application/json")
     assert reply.status_code == 413
     assert reply.get_json() == {
         "ok": False,

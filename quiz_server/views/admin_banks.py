@@ -27,10 +27,9 @@ from ..banks.template import workbook_bytes
 from ..extensions import db
 from ..models import Bank, BankVersion
 from ..questions import question_type
-from .admin import bp
+from .admin import XLSX, bp, download
 
 UPLOAD_MAX = 5 * 1024 * 1024
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DIFFICULTY = {1: "容易", 2: "中等", 3: "较难"}
 
 
@@ -129,27 +128,20 @@ def preview(q, titles: dict[str, str]) -> dict[str, object]:  # type: ignore[no-
 @role_required("organizer")
 def export_bank_yaml(slug: str, number: int) -> Response:
     version = _version_or_404(slug, number)
-    return _download(export_yaml(version).encode(), f"{slug}-v{number}.yaml", "application/x-yaml")
+    return download(export_yaml(version).encode(), f"{slug}-v{number}.yaml", "application/x-yaml")
 
 
 @bp.route("/banks/<slug>/v<int:number>.xlsx")
 @role_required("organizer")
 def export_bank_xlsx(slug: str, number: int) -> Response:
     version = _version_or_404(slug, number)
-    return _download(export_xlsx(version), f"{slug}-v{number}.xlsx", XLSX)
+    return download(export_xlsx(version), f"{slug}-v{number}.xlsx", XLSX)
 
 
 @bp.route("/banks/template.xlsx")
 @role_required("organizer")
 def bank_template() -> Response:
-    return _download(workbook_bytes(template_workbook()), "题库模板.xlsx", XLSX)
-
-
-def _download(data: bytes, filename: str, mimetype: str) -> Response:
-    response = Response(data, mimetype=mimetype)
-    response.headers.set("Content-Disposition", "attachment", filename=filename)
-    response.cache_control.no_store = True
-    return response
+    return download(workbook_bytes(template_workbook()), "题库模板.xlsx", XLSX)
 
 
 @bp.route("/banks/<slug>/diff")

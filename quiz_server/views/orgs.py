@@ -14,6 +14,7 @@ from ..auth import role_required
 from ..extensions import db
 from ..models import RosterEntry
 from ..orgs import KINDS, Tree
+from .admin import XLSX, download
 
 bp = Blueprint("orgs", __name__, url_prefix="/admin/orgs")
 
@@ -36,7 +37,7 @@ def index() -> str | Response:
     if form.validate_on_submit():
         upload = form.file.data
         summary, errors = orgfile.import_file(
-            db.session, upload.filename or "upload", upload.read(orgfile.MAX_BYTES + 1)
+            db.session, upload.filename or "upload", upload.read()
         )
         if summary is not None:
             db.session.commit()
@@ -66,9 +67,4 @@ def _tree_view() -> dict[str, object]:
 @bp.route("/template.xlsx")
 @role_required("organizer")
 def template() -> Response:
-    response = Response(orgtemplate.template_workbook(), mimetype=XLSX)
-    response.headers["Content-Disposition"] = "attachment; filename=orgs-template.xlsx"
-    return response
-
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return download(orgtemplate.template_workbook(), "orgs-template.xlsx", XLSX)
