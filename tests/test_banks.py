@@ -725,3 +725,20 @@ def test_an_alias_to_a_text_is_still_allowed():
 def test_a_multiple_answer_of_nested_lists_is_a_located_error():
     text = with_question("type: single", "type: multiple").replace("answer: A", "answer: [[A]]")
     assert errors_of(text) == ["bad.yaml:11: q1.answer: 答案 ['A'] 不是选项字母"]
+
+
+def test_a_bank_xlsx_export_keeps_formula_looking_text_as_text(app):
+    bank = good()
+    bank.questions[0].stem = "=1+2 是否正确？"
+    bank.questions[0].options[0] = "@SUM(A1)"
+    with app.app_context():
+        version, _ = store_bank(db.session, bank)
+        data = export_xlsx(version)
+        db.session.rollback()
+    book = openpyxl.load_workbook(BytesIO(data))
+    assert [
+        c.coordinate for ws in book for row in ws.iter_rows() for c in row if c.data_type == "f"
+    ] == []
+    again, errors = parse_xlsx(data, "export.xlsx")
+    assert errors == [] and content_hash(again) == content_hash(bank)
+    assert again.questions[0].stem == "=1+2 是否正确？"
