@@ -162,5 +162,5 @@ def make_user(session, username="org", role="organizer"):
 
 def login(client, user_id: int) -> None:
     with client.session_transaction() as sess:
-        sess["_user_id"] = str(user_id)
+        sess["_user_id"] = f"{user_id}:0:test"  # a new account: session version 0
         sess["_fresh"] = True

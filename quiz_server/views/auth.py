@@ -5,13 +5,14 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from ..auth import authenticate
+from ..auth import authenticate, begin_session, end_sessions
+from ..extensions import db
 
 bp = Blueprint("auth", __name__)
 
@@ -40,7 +41,7 @@ def login() -> str | Response:
     if form.validate_on_submit():
         user = authenticate(form.username.data or "", form.password.data or "")
         if user is not None:
-            login_user(user, remember=bool(form.remember.data))
+            begin_session(user, remember=bool(form.remember.data))
             return redirect(_safe_next(request.args.get("next")))
         flash("用户名或密码不正确。", "error")
     return render_template("login.html", form=form)
@@ -49,5 +50,8 @@ def login() -> str | Response:
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> Response:
+    """Ends every session of this account, on every device, and its remember-me cookies."""
+    end_sessions(current_user)
+    db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))
