@@ -3,6 +3,8 @@ cookies included), each login gets new cookies and a new CSRF secret; login is t
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from conftest import make_user
 from test_admin import token
@@ -21,11 +23,12 @@ def accounts(app):
     return ids
 
 
-def form_login(client, username="org", password="password123", remember=False):
+def form_login(client, username="org", password="password123", remember=False, address=None):
     data = {"csrf_token": token(client, "/login"), "username": username, "password": password}
     if remember:
         data["remember"] = "y"
-    return client.post("/login", data=data)
+    environ = {"REMOTE_ADDR": address} if address else {}
+    return client.post("/login", data=data, environ_base=environ)
 
 
 def copy_cookie(app, client, name="session"):
@@ -111,3 +114,67 @@ def test_a_session_without_a_version_is_refused(app, client, accounts):
     with client.session_transaction() as session:
         session["_user_id"] = str(accounts["org"])  # the shape sessions had before versions
     assert not admitted(client)
+
+
+# ---------------------------------------------------------------- throttling
+
+
+@pytest.fixture
+def quick_hash(monkeypatch):
+    """The throttle is the point here, not scrypt's 0.2 s per try."""
+    from quiz_server import auth
+
+    monkeypatch.setattr(auth, "check_password_hash", lambda _stored, pw: pw == "password123")
+
+
+def test_thirty_wrong_passwords_then_the_right_one_is_refused(app, client, accounts, quick_hash):
+    for _ in range(30):
+        form_login(client, password="wrong-password")
+    refused = form_login(client)
+    assert refused.status_code == 429
+    assert "登录失败次数过多，为保护账号安全已暂停登录，请 15 分钟后再试。" in refused.get_data(
+        as_text=True
+    )
+    assert not admitted(client)
+
+
+def test_the_username_limit_holds_across_addresses_and_the_address_limit_across_names(
+    app, accounts, quick_hash
+):
+    for n in range(10):
+        form_login(app.test_client(), password="wrong", address=f"198.51.100.{n}")
+    assert form_login(app.test_client(), address="198.51.100.99").status_code == 429
+    sprayer = app.test_client()
+    for n in range(30):
+        form_login(sprayer, f"user{n}", "wrong", address="203.0.113.9")
+    # The right password of another account, but from the paused address:
+    assert form_login(sprayer, "sec", address="203.0.113.9").status_code == 429
+    assert form_login(app.test_client(), "sec", address="203.0.113.10").status_code == 302
+
+
+def test_a_success_clears_the_usernames_failures(app, client, accounts, quick_hash):
+    for _ in range(9):
+        form_login(client, password="wrong-password")
+    assert form_login(client).status_code == 302
+    other = app.test_client()
+    for _ in range(9):
+        form_login(other, password="wrong-password")
+    assert form_login(other).status_code == 302
+
+
+def test_an_unknown_name_costs_the_same_hash_as_a_wrong_password(
+    app, client, accounts, monkeypatch
+):
+    from quiz_server import auth
+
+    checked = []
+    real = auth.check_password_hash
+    monkeypatch.setattr(auth, "check_password_hash", lambda h, p: checked.append(h) or real(h, p))
+    timings = {}
+    for name in ("org", "nobody"):
+        started = time.perf_counter()
+        form_login(app.test_client(), name, "wrong-password")
+        timings[name] = time.perf_counter() - started
+    assert checked[1] == auth.dummy_hash() and checked[0] != checked[1]
+    assert checked[1].startswith(checked[0].split("$")[0])  # same method and cost
+    assert 0.25 < timings["nobody"] / timings["org"] < 4

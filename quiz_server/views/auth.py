@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Length
 
 from ..auth import authenticate, begin_session, end_sessions
 from ..extensions import db
+from ..throttle import REFUSED, login_throttle
 
 bp = Blueprint("auth", __name__)
 
@@ -36,13 +37,20 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> str | Response:
+def login() -> str | Response | tuple[str, int]:
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.username.data or "", form.password.data or "")
+        username, address = form.username.data or "", request.remote_addr or ""
+        throttle = login_throttle()
+        if not throttle.allowed(username, address):
+            flash(REFUSED, "error")
+            return render_template("login.html", form=form), 429
+        user = authenticate(username, form.password.data or "")
         if user is not None:
+            throttle.succeeded(username)
             begin_session(user, remember=bool(form.remember.data))
             return redirect(_safe_next(request.args.get("next")))
+        throttle.failed(username, address)
         flash("用户名或密码不正确。", "error")
     return render_template("login.html", form=form)
 
