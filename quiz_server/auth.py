@@ -17,7 +17,7 @@ from .extensions import db, login_manager
 from .models import User
 
 ROLES = ("organizer", "secretary")
-HASH_THREADS = 2  # the machine's cores: more parallel hashes only queue for CPU
+HASH_THREADS = 1  # one hash at a time leaves the other core to the event loop; logins are rare
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
@@ -85,7 +85,7 @@ def dummy_hash() -> str:
 
 def off_loop(function: Callable[..., T], *args: Any) -> T:
     """scrypt takes ~0.2 s of CPU (and releases the GIL): under gevent it runs in a real thread,
-    at most HASH_THREADS at once, so the event loop keeps serving phones meanwhile."""
+    HASH_THREADS at a time, so the event loop keeps serving phones meanwhile."""
     if not _under_gevent():
         return function(*args)
     pool = current_app.extensions.get("quiz_hash_pool")

@@ -22,16 +22,21 @@ def free_port() -> int:
 
 
 def start_gunicorn(
-    port: int, env: dict[str, str], worker: str = "gevent", timeout: float = 60
+    port: int,
+    env: dict[str, str],
+    worker: str = "gevent",
+    timeout: float = 60,
+    cwd: Path = ROOT,
 ) -> subprocess.Popen[bytes]:
     """`gunicorn -k gevent -w 1 quiz_server.wsgi:app` on 127.0.0.1:port, returned once its worker
-    answers HTTP (the master accepts connections before the worker has loaded the app)."""
+    answers HTTP (the master accepts connections before the worker has loaded the app). `cwd`:
+    a checkout whose `quiz_server` to serve (benchmarks compare against an older commit)."""
     argv = [
         sys.executable, "-m", "gunicorn", "-k", worker, "-w", "1",
         "--worker-connections", "6000", "-b", f"127.0.0.1:{port}",
         "--log-level", "warning", "--graceful-timeout", "2", "quiz_server.wsgi:app",
     ]  # fmt: skip
-    proc = subprocess.Popen(argv, env={**os.environ, **env}, cwd=ROOT)
+    proc = subprocess.Popen(argv, env={**os.environ, **env}, cwd=cwd)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
