@@ -60,6 +60,9 @@ class Settings:
     # The largest bank or organisation file (xlsx, YAML, CSV) an organizer may upload; a
     # 2,000-question bank in the template is about 0.3 MB, a 50,000-member roster about 1.5 MB.
     max_upload_mb: int = 5
+    # Proxies in front (nginx: 1) whose X-Forwarded-For names the client: login throttling
+    # counts per client address, and behind a proxy every request comes from the proxy.
+    trusted_proxies: int = 0
     testing: bool = False
     # Tests inject a fake clock and drive timers by hand (`live.tick`) instead of background tasks.
     clock: Callable[[], datetime] = system_clock
@@ -81,6 +84,7 @@ class Settings:
             "answer_grace_seconds": float(env.get("QUIZ_ANSWER_GRACE", "1.5")),
             "cookie_secure": _bool(env.get("QUIZ_COOKIE_SECURE"), False),
             "max_upload_mb": int(env.get("QUIZ_MAX_UPLOAD_MB", "5")),
+            "trusted_proxies": int(env.get("QUIZ_TRUSTED_PROXIES", "0")),
         }
         values.update(overrides)
         settings = cls(**values)  # type: ignore[arg-type]

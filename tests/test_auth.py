@@ -178,3 +178,26 @@ def test_an_unknown_name_costs_the_same_hash_as_a_wrong_password(
     assert checked[1] == auth.dummy_hash() and checked[0] != checked[1]
     assert checked[1].startswith(checked[0].split("$")[0])  # same method and cost
     assert 0.25 < timings["nobody"] / timings["org"] < 4
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_throttled(settings, quick_hash):
+    from quiz_server import create_app
+
+    settings.trusted_proxies = 1
+    proxied = create_app(settings)
+    with proxied.app_context():
+        make_user(db.session, "org")
+        db.session.commit()
+    client = proxied.test_client()
+
+    def attempt(forwarded, username="org", password="password123"):
+        data = {"csrf_token": token(client, "/login"), "username": username, "password": password}
+        return client.post("/login", data=data, headers={"X-Forwarded-For": forwarded})
+
+    for n in range(30):
+        attempt("203.0.113.7", f"user{n}", "wrong")
+    assert attempt("203.0.113.7").status_code == 429
+    assert attempt("203.0.113.8").status_code == 302  # the proxy's own address is not paused
+    with proxied.app_context():
+        db.session.remove()
+        db.engine.dispose()
