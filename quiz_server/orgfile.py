@@ -358,17 +358,29 @@ def _cycles(code: str, parents: Mapping[str, str]) -> bool:
 # ---------------------------------------------------------------- storing
 
 
-def check_file(
-    session: Session, filename: str, data: bytes
-) -> tuple[OrgFile | None, list[OrgError]]:
-    tables, errors = read_tables(filename, data)
-    if errors:
-        return None, errors
+def known_units(session: Session) -> dict[str, tuple[str, str]]:
+    """Stored units as code → (kind, parent code): what a file may build on."""
     parent = aliased(Unit)
     rows = session.execute(
         select(Unit.code, Unit.kind, parent.code).outerjoin(parent, Unit.parent_id == parent.id)
     )
-    return parse(tables, {code: (kind, up or "") for code, kind, up in rows})
+    return {code: (kind, up or "") for code, kind, up in rows}
+
+
+def check_bytes(
+    filename: str, data: bytes, known: Mapping[str, tuple[str, str]]
+) -> tuple[OrgFile | None, list[OrgError]]:
+    """Read and check a file without the database (the upload worker runs this)."""
+    tables, errors = read_tables(filename, data)
+    if errors:
+        return None, errors
+    return parse(tables, known)
+
+
+def check_file(
+    session: Session, filename: str, data: bytes
+) -> tuple[OrgFile | None, list[OrgError]]:
+    return check_bytes(filename, data, known_units(session))
 
 
 def store(session: Session, found: OrgFile) -> ImportSummary:

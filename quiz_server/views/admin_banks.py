@@ -10,16 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
+from .. import uploads
 from ..auth import role_required
 from ..banks import (
-    BankError,
-    ParsedBank,
     diff_versions,
     export_xlsx,
     export_yaml,
     find_version,
-    parse_xlsx,
-    parse_yaml,
     store_bank,
     template_workbook,
 )
@@ -29,7 +26,6 @@ from ..models import Bank, BankVersion
 from ..questions import question_type
 from .admin import XLSX, bp, download
 
-UPLOAD_MAX = 5 * 1024 * 1024
 DIFFICULTY = {1: "容易", 2: "中等", 3: "较难"}
 
 
@@ -52,7 +48,7 @@ def upload() -> str | Response | tuple[str, int]:
         flash("请选择要上传的题库文件（.yaml、.yml 或 .xlsx）。", "error")
         return redirect(url_for("admin.banks"))
     name = PurePath(upload.filename).name
-    bank, errors = read_upload(name, upload.stream.read(UPLOAD_MAX + 1))
+    bank, errors = uploads.parse_bank(name, upload.stream.read())
     if bank is None:
         return render_template("admin/bank_errors.html", filename=name, errors=errors), 422
     version, created = store_bank(db.session, bank)
@@ -65,22 +61,6 @@ def upload() -> str | Response | tuple[str, int]:
     else:
         flash(f"内容与第 {version.number} 版相同，未新建版本。", "ok")
     return redirect(url_for("admin.bank_version", slug=bank.slug, number=version.number))
-
-
-def read_upload(name: str, data: bytes) -> tuple[ParsedBank | None, list[BankError]]:
-    """The same readers and validator as `quiz-server banks validate`; nothing is stored here."""
-    if len(data) > UPLOAD_MAX:
-        return None, [BankError(name, 1, "file", "文件超过 5 MB，请拆分后分别上传")]
-    suffix = PurePath(name).suffix.lower()
-    if suffix == ".xlsx":
-        return parse_xlsx(data, name)
-    if suffix not in (".yaml", ".yml"):
-        return None, [BankError(name, 1, "file", "只支持 .yaml、.yml 或 .xlsx 题库文件")]
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None, [BankError(name, 1, "file", "文件不是 UTF-8 编码，请另存为 UTF-8")]
-    return parse_yaml(text, name)
 
 
 def _version_or_404(slug: str, number: int) -> BankVersion:
