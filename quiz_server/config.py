@@ -58,7 +58,7 @@ class Settings:
     answer_grace_seconds: float = 1.5
     cookie_secure: bool = False
     # The largest bank or organisation file (xlsx, YAML, CSV) an organizer may upload; a
-    # 2,000-question bank in the template is about 0.3 MB, a 50,000-member roster about 1.5 MB.
+    # 2,000-question bank in the template is about 0.2 MB, a 50,000-member roster about 0.9 MB.
     max_upload_mb: int = 5
     # Proxies in front (nginx: 1) whose X-Forwarded-For names the client: login throttling
     # counts per client address, and behind a proxy every request comes from the proxy.
