@@ -95,7 +95,7 @@ def bench(label: str, database_url: str, args: argparse.Namespace) -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings.from_env(
-            database_url=database_url, data_dir=Path(folder), secret_key="bench",
+            database_url=database_url, data_dir=Path(folder), secret_key="bench-key-of-at-least-32-characters",
             async_mode="threading", run_timers=False,
         )  # fmt: skip
         app = create_app(settings)

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from flask import Flask, has_app_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import i18n, schema, transport
 from .config import Settings, resource_dir
@@ -44,6 +45,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         **transport.server_options(settings.public_url),
     )
     transport.init_app(app, socketio)
+    if settings.trusted_proxies:  # outermost, so pages and sockets both see the client address
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     with app.app_context():
         schema.upgrade(db.engine)
     return app

@@ -13,7 +13,7 @@ import click
 import segno
 
 from . import with_app_context
-from .config import Settings
+from .config import ConfigError, Settings
 
 SERVE_DEFAULT_PORT = 5000
 
@@ -163,7 +163,15 @@ def _serve(host: str, port: int, env: dict[str, str]) -> None:
 @click.option("--port", default=SERVE_DEFAULT_PORT, show_default=True)
 def run(host: str, port: int) -> None:
     """Serve with gunicorn (gevent) using the QUIZ_* environment."""
+    _settings()  # a refused setting is reported here, not in the worker's traceback
     _serve(host, port, {})
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return Settings.from_env(**overrides)
+    except ConfigError as err:
+        raise click.ClickException(str(err)) from err
 
 
 @main.command()
@@ -180,7 +188,7 @@ def demo(host: str, port: int, data_dir: Path | None) -> None:
     _check_port(host, port)
     if data_dir is not None:
         os.environ["QUIZ_DATA_DIR"] = str(data_dir.resolve())
-    settings = Settings.from_env(run_timers=False)
+    settings = _settings(run_timers=False)
     shown_host = lan_address() if host in ("0.0.0.0", "") else host
     base = f"http://{shown_host or '127.0.0.1'}:{port}"
     public = settings.public_url or base

@@ -26,6 +26,17 @@ DEFAULT_SOURCE_HOSTS = (
     "chinanews.com.cn",
 )
 
+MIN_SECRET_LENGTH = 32
+MB = 1024 * 1024
+# A request may carry one upload of `max_upload_mb` plus the form around it (CSRF token, name).
+FORM_OVERHEAD_BYTES = 64 * 1024
+# Keys published in examples and docs: anyone could forge a session signed with them.
+PLACEHOLDER_SECRETS = frozenset({"change-me-to-a-long-random-string", "change-me", "secret"})
+
+
+class ConfigError(ValueError):
+    """A setting the server must not start with; the message says what to change."""
+
 
 def resource_dir(name: str) -> Path:
     """`templates`, `static` or `question_banks`: top of a checkout, or inside an installed wheel."""
@@ -71,6 +82,12 @@ class Settings:
     ping_interval: float = 10
     ping_timeout: float = 20
     cookie_secure: bool = False
+    # The largest bank or organisation file (xlsx, YAML, CSV) an organizer may upload; a
+    # 2,000-question bank in the template is about 0.2 MB, a 50,000-member roster about 0.9 MB.
+    max_upload_mb: int = 5
+    # Proxies in front (nginx: 1) whose X-Forwarded-For names the client: login throttling
+    # counts per client address, and behind a proxy every request comes from the proxy.
+    trusted_proxies: int = 0
     testing: bool = False
     # Tests inject a fake clock and drive timers by hand (`live.tick`) instead of background tasks.
     clock: Callable[[], datetime] = system_clock
@@ -95,6 +112,8 @@ class Settings:
             "ping_timeout": float(env.get("QUIZ_PING_TIMEOUT", "20")),
             "cookie_secure": _bool(env.get("QUIZ_COOKIE_SECURE"), False),
             "source_hosts": source_hosts(env.get("QUIZ_SOURCE_HOSTS")),
+            "max_upload_mb": int(env.get("QUIZ_MAX_UPLOAD_MB", "5")),
+            "trusted_proxies": int(env.get("QUIZ_TRUSTED_PROXIES", "0")),
         }
         values.update(overrides)
         settings = cls(**values)  # type: ignore[arg-type]
@@ -107,6 +126,7 @@ class Settings:
             self.database_url = f"sqlite:///{self.data_dir / 'quiz.sqlite3'}"
         if not self.secret_key:
             self.secret_key = self._persistent_secret()
+        check_secret_key(self.secret_key)
 
     def _persistent_secret(self) -> str:
         """A random key kept in the data folder, so sessions survive a restart of the demo."""
@@ -116,6 +136,10 @@ class Settings:
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * MB
 
     def flask_config(self) -> dict[str, object]:
         return {
@@ -128,10 +152,26 @@ class Settings:
             "REMEMBER_COOKIE_HTTPONLY": True,
             "REMEMBER_COOKIE_SAMESITE": "Lax",
             "WTF_CSRF_TIME_LIMIT": None,
+            # Werkzeug refuses a larger body with 413 before reading it (views/player.py).
+            "MAX_CONTENT_LENGTH": self.max_upload_bytes + FORM_OVERHEAD_BYTES,
             "TESTING": self.testing,
             "JSON_AS_ASCII": False,
             "QUIZ": self,
         }
+
+
+def check_secret_key(key: str) -> None:
+    """Refuse a known placeholder or a short key: it signs sessions, so it must be unguessable."""
+    if key.strip().lower() in PLACEHOLDER_SECRETS:
+        raise ConfigError(
+            "QUIZ_SECRET_KEY is the placeholder from the example configuration; set a random key "
+            "of at least 32 characters, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    if len(key) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"QUIZ_SECRET_KEY has {len(key)} characters; it needs at least {MIN_SECRET_LENGTH} "
+            "(leave it unset to have one generated into the data folder)"
+        )
 
 
 def engine_options(url: str) -> dict[str, object]:

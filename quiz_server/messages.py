@@ -30,6 +30,7 @@ REFUSALS: dict[str, str] = {
     "forbidden": "您没有操作本场竞赛的权限",
     "rate_limited": "操作太频繁，请稍后再试",
     "server_error": "服务器繁忙，请稍后重试",
+    "too_large": "提交的内容太大（上限 {limit} MB），请拆分后分别上传",
 }
 
 _COMMON: dict[str, str] = {

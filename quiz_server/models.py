@@ -5,6 +5,7 @@ No game logic here: rules live in `engine`, aggregates in `standings`.
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,7 +55,15 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16))  # organizer | secretary
     display_name: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Every session and remember-me cookie names the version it began under; logout and a
+    # password change bump it, which ends all of them (auth.py checks it on every request).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     units: Mapped[list[Unit]] = relationship(secondary="user_unit")
+
+    def get_id(self) -> str:
+        """What Flask-Login stores in the session and the remember-me cookie: id, session
+        version, and a nonce so that each login's cookies differ."""
+        return f"{self.id}:{self.session_version}:{secrets.token_urlsafe(8)}"
 
 
 class Unit(db.Model):

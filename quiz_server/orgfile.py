@@ -7,6 +7,7 @@ their code and never deletes one, so contests that name a unit keep their result
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import zipfile
@@ -36,7 +37,6 @@ KIND_WORDS = {
     **dict.fromkeys(("机关党委", "党总支", "党委", "机关", "agency"), "agency"),
     **dict.fromkeys(("党支部", "支部", "branch"), "branch"),
 }
-MAX_BYTES = 5 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -111,23 +111,41 @@ class ImportSummary:
 
 def read_tables(filename: str, data: bytes) -> tuple[list[Table], list[OrgError]]:
     """The file's tables, by extension: .csv is one table, .xlsx one per sheet."""
-    if len(data) > MAX_BYTES:
-        return [], [OrgError(filename, 1, "", "文件超过 5 MB，请拆分后导入")]
     if filename.lower().endswith(".csv"):
-        return [_csv_table(filename, data)], []
+        return _csv_tables(filename, data)
     if filename.lower().endswith(".xlsx"):
         return _xlsx_tables(filename, data)
     return [], [OrgError(filename, 1, "", "只支持 .csv 和 .xlsx 文件")]
 
 
-def _csv_table(filename: str, data: bytes) -> Table:
-    """UTF-8 (with or without BOM) first; Chinese Excel and WPS save CSV as GB18030."""
+def _decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM); UTF-16 with its BOM (Excel's “Unicode text”); else GB18030,
+    which Chinese Excel and WPS use for CSV."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace")
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = data.decode("gb18030", errors="replace")
-    lines = list(csv.reader(io.StringIO(text)))
-    return _table(filename, [(n, row) for n, row in enumerate(lines, start=1)])
+        return data.decode("gb18030", errors="replace")
+
+
+def _csv_tables(filename: str, data: bytes) -> tuple[list[Table], list[OrgError]]:
+    text = _decode(data)
+    first = text.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first and "," not in first else ","  # tab-separated “Unicode text”
+    # newline="": the csv module splits lines itself, so bare CR (old Mac Excel) ends a row too.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        lines = list(reader)
+    except csv.Error as err:
+        limit = csv.field_size_limit()
+        message = (
+            f"单元格内容过长（超过 {limit} 个字符），请检查是否缺少引号或粘贴了整段内容"
+            if "field limit" in str(err)
+            else f"无法按 CSV 读取：{err}"
+        )
+        return [], [OrgError(filename, reader.line_num, "", message)]
+    return [_table(filename, [(n, row) for n, row in enumerate(lines, start=1)])], []
 
 
 def _xlsx_tables(filename: str, data: bytes) -> tuple[list[Table], list[OrgError]]:
@@ -340,17 +358,29 @@ def _cycles(code: str, parents: Mapping[str, str]) -> bool:
 # ---------------------------------------------------------------- storing
 
 
-def check_file(
-    session: Session, filename: str, data: bytes
-) -> tuple[OrgFile | None, list[OrgError]]:
-    tables, errors = read_tables(filename, data)
-    if errors:
-        return None, errors
+def known_units(session: Session) -> dict[str, tuple[str, str]]:
+    """Stored units as code → (kind, parent code): what a file may build on."""
     parent = aliased(Unit)
     rows = session.execute(
         select(Unit.code, Unit.kind, parent.code).outerjoin(parent, Unit.parent_id == parent.id)
     )
-    return parse(tables, {code: (kind, up or "") for code, kind, up in rows})
+    return {code: (kind, up or "") for code, kind, up in rows}
+
+
+def check_bytes(
+    filename: str, data: bytes, known: Mapping[str, tuple[str, str]]
+) -> tuple[OrgFile | None, list[OrgError]]:
+    """Read and check a file without the database (the upload worker runs this)."""
+    tables, errors = read_tables(filename, data)
+    if errors:
+        return None, errors
+    return parse(tables, known)
+
+
+def check_file(
+    session: Session, filename: str, data: bytes
+) -> tuple[OrgFile | None, list[OrgError]]:
+    return check_bytes(filename, data, known_units(session))
 
 
 def store(session: Session, found: OrgFile) -> ImportSummary:

@@ -83,7 +83,8 @@ class QuestionType:
 
 def _letter_problem(options: list[str], letter: Any) -> str | None:
     if not isinstance(letter, str) or len(letter) != 1 or letter not in LETTERS:
-        return f"答案 {letter!r} 不是选项字母"
+        shown = repr(letter)
+        return f"答案 {shown if len(shown) <= 40 else shown[:37] + '…'} 不是选项字母"
     if LETTERS.index(letter) >= len(options):
         return f"答案 {letter} 不在选项中（共 {len(options)} 个选项）"
     return None
@@ -110,7 +111,7 @@ class Multiple(QuestionType):
         if not isinstance(answer, list) or not answer:
             return [Problem("answer", "多选题的答案必须是字母列表，如 [A, C]")]
         problems = [Problem("answer", p) for a in answer if (p := _letter_problem(options, a))]
-        if len(set(answer)) != len(answer):
+        if not problems and len(set(answer)) != len(answer):  # letters only: hashable
             problems.append(Problem("answer", "答案字母有重复"))
         return problems
 

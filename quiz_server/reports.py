@@ -27,6 +27,7 @@ from . import standings
 from .models import Answer, Contest, ContestQuestion
 from .orgs import KINDS
 from .questions import question_type
+from .spreadsheets import csv_field, xlsx_text
 
 GROUP_SHARE = 0.27  # Kelley's upper and lower 27 % groups for the discrimination index
 PERCENT, TWO, ONE, WHOLE = "0.0%", "0.00", "0.0", "0"
@@ -385,12 +386,13 @@ def _write_sheet(ws: Any, sheet: Sheet) -> None:
     ws.append([_header_cell(ws, c.header) for c in sheet.columns])
     formats = [c.number_format for c in sheet.columns]
     for row in sheet.rows:
-        ws.append(
-            [
-                _cell(ws, v, f) if f and v is not None else v
-                for v, f in zip(row, formats, strict=True)
-            ]
-        )
+        ws.append([_value(ws, v, f) for v, f in zip(row, formats, strict=True)])
+
+
+def _value(ws: Any, value: Any, number_format: str | None) -> Any:
+    if isinstance(value, str):
+        return xlsx_text(ws, value)  # a name such as "=1+2" stays text
+    return _cell(ws, value, number_format) if number_format and value is not None else value
 
 
 def _header_cell(ws: Any, text: str) -> WriteOnlyCell:
@@ -410,7 +412,7 @@ def csv_bytes(sheet: Sheet) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([c.header for c in sheet.columns])
-    writer.writerows([["" if v is None else v for v in row] for row in sheet.rows])
+    writer.writerows([["" if v is None else csv_field(v) for v in row] for row in sheet.rows])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

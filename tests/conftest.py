@@ -76,7 +76,7 @@ def database_url(request, tmp_path: Path) -> str:
 def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings.from_env(
         database_url=database_url,
-        secret_key="test-secret",
+        secret_key="test-secret-" + "x" * 32,
         data_dir=tmp_path,
         async_mode="threading",
         message_queue=None,
@@ -162,5 +162,5 @@ def make_user(session, username="org", role="organizer"):
 
 def login(client, user_id: int) -> None:
     with client.session_transaction() as sess:
-        sess["_user_id"] = str(user_id)
+        sess["_user_id"] = f"{user_id}:0:test"  # a new account: session version 0
         sess["_fresh"] = True

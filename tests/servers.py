@@ -27,17 +27,19 @@ def start_gunicorn(
     worker: str = "gevent",
     timeout: float = 60,
     log: Path | None = None,
+    cwd: Path = ROOT,
 ) -> subprocess.Popen[bytes]:
     """`gunicorn -k gevent -w 1 quiz_server.wsgi:app` on 127.0.0.1:port, returned once its worker
     answers HTTP (the master accepts connections before the worker has loaded the app). With
-    `log`, the server's stderr (gunicorn's and the app's log lines) goes to that file."""
+    `log`, the server's stderr (gunicorn's and the app's log lines) goes to that file. `cwd`:
+    a checkout whose `quiz_server` to serve (benchmarks compare against an older commit)."""
     argv = [
         sys.executable, "-m", "gunicorn", "-k", worker, "-w", "1",
         "--worker-connections", "6000", "-b", f"127.0.0.1:{port}",
         "--log-level", "warning", "--graceful-timeout", "2", "quiz_server.wsgi:app",
     ]  # fmt: skip
     stderr = log.open("ab") if log else None
-    proc = subprocess.Popen(argv, env={**os.environ, **env}, cwd=ROOT, stderr=stderr)
+    proc = subprocess.Popen(argv, env={**os.environ, **env}, cwd=cwd, stderr=stderr)
     if stderr:
         stderr.close()  # the child holds its own copy
     deadline = time.monotonic() + timeout

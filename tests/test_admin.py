@@ -622,3 +622,35 @@ def test_a_campaign_without_a_start_date_is_refused(app, client, console):
     as_user(client, console["org"])
     response = create(client, console, mode="campaign", campaign_start="")
     assert response.status_code == 422 and "请填写活动开始日期" in response.get_data(as_text=True)
+
+
+def test_every_download_names_its_file_in_a_latin1_header(app, client, console):
+    """gunicorn refuses a header that is not latin-1 (a raw Chinese file name) with a 500."""
+    from quiz_server.contests import create_contest
+    from quiz_server.models import Unit
+
+    with app.app_context():
+        version = db.session.get(BankVersion, console["version"])
+        branches = [db.session.get(Unit, i) for i in console["branches"]]
+        contest = create_contest(
+            db.session, title="下载", bank_version=version, rule=3, branches=branches
+        )
+        db.session.commit()
+        values = {
+            "slug": version.bank.slug,
+            "number": version.number,
+            "contest_id": contest.id,
+            "sheet": "branches",
+        }
+    as_user(client, console["org"])
+    downloads = [r for r in app.url_map.iter_rules() if r.rule.endswith((".xlsx", ".csv", ".yaml"))]
+    assert len(downloads) >= 6
+    for rule in downloads:
+        url = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
+        reply = client.get(url)
+        header = reply.headers["Content-Disposition"]
+        assert reply.status_code == 200, url
+        header.encode("latin-1")  # raises on a raw non-ASCII name
+        assert header.startswith("attachment;"), url
+    template = client.get("/admin/banks/template.xlsx").headers["Content-Disposition"]
+    assert "filename*=UTF-8''%E9%A2%98%E5%BA%93%E6%A8%A1%E6%9D%BF.xlsx" in template

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import textwrap
+import time
 from io import BytesIO
 from pathlib import Path
 
@@ -695,3 +696,49 @@ def test_load_bundled_banks_stores_each_and_refuses_an_invalid_one(app, tmp_path
         (tmp_path / "b.yaml").write_text(with_question("answer: A", "answer: D"), encoding="utf-8")
         with pytest.raises(InvalidBundledBank, match=r"b.yaml:11: q1.answer"):
             load_bundled_banks(db.session)
+
+
+def test_an_alias_bomb_in_a_question_is_refused_without_expanding_it():
+    # Each layer lists the one before nine times: 9**9 strings if anything expanded it.
+    layers = ["      - &a0 [x, x, x, x, x, x, x, x, x]"]
+    layers += [f"      - &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    bomb = "    tags:\n" + "\n".join(layers) + "\n    options: *a8\n    answer: *a8\n"
+    text = with_question("type: single", "type: multiple")
+    text = text.replace("    options: [甲, 乙, 丙]\n    answer: A\n", bomb)
+    started = time.perf_counter()
+    errors = errors_of(text)
+    assert time.perf_counter() - started < 2
+    refused = "列表或映射不能用别名（*名称）重复引用，请直接写出内容"
+    assert f"bad.yaml:20: q1.options: {refused}" in errors
+    assert f"bad.yaml:21: q1.answer: {refused}" in errors
+    assert sum(len(e) for e in errors) < 20_000  # no message spells the bomb out
+
+
+def test_an_alias_to_a_text_is_still_allowed():
+    text = with_question("explanation: 解析", "explanation: &law 来源").replace(
+        "source: 来源", "source: *law"
+    )
+    bank, errors = parse_yaml(text, "bank.yaml")
+    assert errors == [] and bank.questions[0].source == "来源"
+
+
+def test_a_multiple_answer_of_nested_lists_is_a_located_error():
+    text = with_question("type: single", "type: multiple").replace("answer: A", "answer: [[A]]")
+    assert errors_of(text) == ["bad.yaml:11: q1.answer: 答案 ['A'] 不是选项字母"]
+
+
+def test_a_bank_xlsx_export_keeps_formula_looking_text_as_text(app):
+    bank = good()
+    bank.questions[0].stem = "=1+2 是否正确？"
+    bank.questions[0].options[0] = "@SUM(A1)"
+    with app.app_context():
+        version, _ = store_bank(db.session, bank)
+        data = export_xlsx(version)
+        db.session.rollback()
+    book = openpyxl.load_workbook(BytesIO(data))
+    assert [
+        c.coordinate for ws in book for row in ws.iter_rows() for c in row if c.data_type == "f"
+    ] == []
+    again, errors = parse_xlsx(data, "export.xlsx")
+    assert errors == [] and content_hash(again) == content_hash(bank)
+    assert again.questions[0].stem == "=1+2 是否正确？"

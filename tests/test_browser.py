@@ -149,7 +149,11 @@ def server(tmp_path_factory):
         }
         db.engine.dispose()
     port = _pick_port()
-    env = {"QUIZ_DATABASE_URL": url, "QUIZ_SECRET_KEY": "browser-test", "QUIZ_DATA_DIR": str(data)}
+    env = {
+        "QUIZ_DATABASE_URL": url,
+        "QUIZ_SECRET_KEY": "browser-test-key-of-at-least-32-characters",
+        "QUIZ_DATA_DIR": str(data),
+    }
     proc = start_gunicorn(port, env)
     SHOTS.mkdir(parents=True, exist_ok=True)
     yield {**info, "base": f"http://127.0.0.1:{port}"}

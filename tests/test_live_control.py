@@ -195,3 +195,14 @@ def test_kick_on_one_process_reaches_the_phone_on_the_other(cluster):  # noqa: F
     assert ended[0]["reason"] == "kicked"
     for client in (host, phone_b.client):
         client.disconnect()
+
+
+def test_a_host_socket_stops_at_its_next_event_once_the_account_logs_out(live_app, t, host):  # noqa: F811
+    from test_admin import token
+
+    assert control(host, t, "start") == {"ok": True}
+    other_device = live_app.test_client()
+    login(other_device, t["user_id"])
+    assert other_device.post("/logout", data={"csrf_token": token(other_device)}).status_code == 302
+    refused = control(host, t, "pause")
+    assert (refused["ok"], refused["reason"]) == (False, "forbidden")

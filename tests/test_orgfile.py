@@ -191,3 +191,27 @@ def test_reimport_cannot_loop_the_tree_or_turn_a_parent_into_a_branch(app):
     _, errors = run_import(app, "kind.csv", (HEAD + "A01,市教育局机关党委,党支部,S01,5\n").encode())
     assert errors == ["kind.csv 第 2 行，C 列（层级）：该单位下还有下级单位，不能设为党支部"]
     assert (1, "A01", "agency", 0) in units(app)
+
+
+def test_a_utf16_csv_imports_comma_or_tab_separated(app):
+    text = SAMPLE_CSV.read_text(encoding="utf-8-sig")
+    _, errors = run_import(app, "utf16.csv", text.encode("utf-16"))
+    assert errors == [] and len(units(app)) == 8
+    # Excel's "Unicode text" is UTF-16 with tabs between the cells.
+    summary, errors = run_import(app, "unicode.csv", text.replace(",", "\t").encode("utf-16"))
+    assert errors == [] and summary.updated == 8
+
+
+def test_a_csv_with_bare_cr_line_ends_imports(app):
+    text = SAMPLE_CSV.read_text(encoding="utf-8-sig").replace("\r\n", "\n").replace("\n", "\r")
+    summary, errors = run_import(app, "mac.csv", text.encode())
+    assert errors == [] and summary.created == 8
+
+
+def test_a_field_over_the_csv_limit_is_a_located_error(app):
+    data = (HEAD + "A,机关,机关党委,,\nB," + "长" * 140_000 + ",党支部,A,3\n").encode()
+    summary, errors = run_import(app, "long.csv", data)
+    assert summary is None and units(app) == []
+    assert errors == [
+        "long.csv 第 3 行：单元格内容过长（超过 131072 个字符），请检查是否缺少引号或粘贴了整段内容"
+    ]

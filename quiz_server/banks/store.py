@@ -29,13 +29,20 @@ class InvalidBundledBank(Exception):
 
 def parse_file(path: str | Path) -> tuple[ParsedBank | None, list[BankError]]:
     """Reads a .yaml/.yml or .xlsx bank; errors name the path as given."""
-    name, suffix = str(path), Path(path).suffix.lower()
+    if Path(path).suffix.lower() not in (".xlsx", *YAML_SUFFIXES):
+        return parse_bytes(str(path), b"")
+    return parse_bytes(str(path), Path(path).read_bytes())
+
+
+def parse_bytes(name: str, data: bytes) -> tuple[ParsedBank | None, list[BankError]]:
+    """A bank file's content (from disk or an upload), read by the suffix of `name`."""
+    suffix = Path(name).suffix.lower()
     if suffix == ".xlsx":
-        return parse_xlsx(Path(path).read_bytes(), name)
+        return parse_xlsx(data, name)
     if suffix not in YAML_SUFFIXES:
         return None, [BankError(name, 1, "file", "只支持 .yaml、.yml 或 .xlsx 题库文件")]
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return None, [
             BankError(name, 1, "file", f"文件不是 UTF-8 编码（{exc.reason}），请另存为 UTF-8")

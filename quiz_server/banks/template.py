@@ -14,6 +14,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..questions import LETTERS, QUESTION_TYPES
+from ..spreadsheets import text_cell
 from .parsed import ParsedBank, ParsedQuestion
 
 QUESTION_SHEET = "题目"
@@ -119,8 +120,7 @@ def _write(sheet: Worksheet, rows: Any, header: bool = True) -> None:
         sheet.append(list(row))
     for row in sheet.iter_rows():
         for cell in row:
-            if cell.data_type == "f":  # text that starts with "=" is text, not a formula
-                cell.data_type = "s"
+            text_cell(cell)  # a stem that starts with "=" is text, not a formula
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     if header:
         for cell in sheet[1]:

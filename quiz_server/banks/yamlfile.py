@@ -72,17 +72,26 @@ def _tag_text(tag: str) -> str:
     return "!!" + tag[len(CORE) :] if tag.startswith(CORE) else tag
 
 
+ALIAS_REFUSED = "列表或映射不能用别名（*名称）重复引用，请直接写出内容"
+
+
 class _Locator:
-    """Turns nodes into a Located tree; an alias is visited once, so an alias bomb stays small."""
+    """Turns nodes into a Located tree. An alias to a text is fine; a second visit of a list or
+    mapping (an alias, or a node holding itself) is refused, so no later step, message or loop
+    can expand an alias bomb: the tree is never bigger than the file."""
 
     def __init__(self, report: Report) -> None:
         self.report = report
         self.constructor = SafeConstructor()
         self.done: dict[int, Located] = {}
 
-    def locate(self, node: Node, path: str) -> Located:
-        if id(node) not in self.done:
-            self.done[id(node)] = self._locate(node, path)
+    def locate(self, node: Node, path: str, used_at: int = 0) -> Located:
+        """`used_at`: the line of the key or list holding the node (an alias has no mark)."""
+        if id(node) in self.done:
+            if isinstance(node, ScalarNode):
+                return self.done[id(node)]
+            return self._refuse(used_at or node.start_mark.line + 1, path, ALIAS_REFUSED)
+        self.done[id(node)] = self._locate(node, path)
         return self.done[id(node)]
 
     def _locate(self, node: Node, path: str) -> Located:
@@ -92,7 +101,9 @@ class _Locator:
         if isinstance(node, SequenceNode) and node.tag == f"{CORE}seq":
             items: list[Located] = []
             self.done[id(node)] = located = Located(items, line)
-            items.extend(self.locate(item, f"{path}[{i}]") for i, item in enumerate(node.value))
+            items.extend(
+                self.locate(item, f"{path}[{i}]", line) for i, item in enumerate(node.value)
+            )
             return located
         if isinstance(node, MappingNode) and node.tag == f"{CORE}map":
             mapping: dict[str, Located] = {}
@@ -126,7 +137,7 @@ class _Locator:
                     Located(key, line), child, f"字段 {key} 重复（首次出现在第 {first} 行）"
                 )
                 continue
-            value = self.locate(value_node, child)
+            value = self.locate(value_node, child, line)
             mapping[key] = replace(value, line=line)  # a field's problems point at its key
 
     def _refuse(self, line: int, path: str, message: str) -> Located:

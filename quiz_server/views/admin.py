@@ -8,10 +8,12 @@ one does not.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from io import BytesIO
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, send_file
 from flask_login import current_user
 from sqlalchemy import func, select
+from werkzeug.wrappers import Response
 
 from ..auth import role_required
 from ..extensions import db
@@ -30,6 +32,17 @@ PHASES = {
     "leaderboard": "排行榜",
     "finished": "已结束",
 }
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def download(data: bytes, name: str, mimetype: str) -> Response:
+    """Every console download: an ASCII fallback name plus RFC 5987 `filename*` for a Chinese
+    name (a raw non-ASCII header is not latin-1, and gunicorn answers it with a 500)."""
+    response = send_file(BytesIO(data), mimetype, as_attachment=True, download_name=name)
+    response.cache_control.no_store = True
+    return response
 
 
 @bp.app_context_processor

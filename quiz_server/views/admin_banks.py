@@ -10,16 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
+from .. import uploads
 from ..auth import role_required
 from ..banks import (
-    BankError,
-    ParsedBank,
     diff_versions,
     export_xlsx,
     export_yaml,
     find_version,
-    parse_xlsx,
-    parse_yaml,
     store_bank,
     template_workbook,
 )
@@ -28,10 +25,8 @@ from ..banks.template import workbook_bytes
 from ..extensions import db
 from ..models import Bank, BankVersion
 from ..questions import question_type
-from .admin import bp
+from .admin import XLSX, bp, download
 
-UPLOAD_MAX = 5 * 1024 * 1024
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DIFFICULTY = {1: "容易", 2: "中等", 3: "较难"}
 
 
@@ -54,7 +49,7 @@ def upload() -> str | Response | tuple[str, int]:
         flash("请选择要上传的题库文件（.yaml、.yml 或 .xlsx）。", "error")
         return redirect(url_for("admin.banks"))
     name = PurePath(upload.filename).name
-    bank, errors = read_upload(name, upload.stream.read(UPLOAD_MAX + 1))
+    bank, errors = uploads.parse_bank(name, upload.stream.read())
     if bank is None:
         return render_template("admin/bank_errors.html", filename=name, errors=errors), 422
     version, created = store_bank(db.session, bank)
@@ -67,22 +62,6 @@ def upload() -> str | Response | tuple[str, int]:
     else:
         flash(f"内容与第 {version.number} 版相同，未新建版本。", "ok")
     return redirect(url_for("admin.bank_version", slug=bank.slug, number=version.number))
-
-
-def read_upload(name: str, data: bytes) -> tuple[ParsedBank | None, list[BankError]]:
-    """The same readers and validator as `quiz-server banks validate`; nothing is stored here."""
-    if len(data) > UPLOAD_MAX:
-        return None, [BankError(name, 1, "file", "文件超过 5 MB，请拆分后分别上传")]
-    suffix = PurePath(name).suffix.lower()
-    if suffix == ".xlsx":
-        return parse_xlsx(data, name)
-    if suffix not in (".yaml", ".yml"):
-        return None, [BankError(name, 1, "file", "只支持 .yaml、.yml 或 .xlsx 题库文件")]
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None, [BankError(name, 1, "file", "文件不是 UTF-8 编码，请另存为 UTF-8")]
-    return parse_yaml(text, name)
 
 
 def _version_or_404(slug: str, number: int) -> BankVersion:
@@ -157,27 +136,20 @@ def preview(q, titles: dict[str, str]) -> dict[str, object]:  # type: ignore[no-
 @role_required("organizer")
 def export_bank_yaml(slug: str, number: int) -> Response:
     version = _version_or_404(slug, number)
-    return _download(export_yaml(version).encode(), f"{slug}-v{number}.yaml", "application/x-yaml")
+    return download(export_yaml(version).encode(), f"{slug}-v{number}.yaml", "application/x-yaml")
 
 
 @bp.route("/banks/<slug>/v<int:number>.xlsx")
 @role_required("organizer")
 def export_bank_xlsx(slug: str, number: int) -> Response:
     version = _version_or_404(slug, number)
-    return _download(export_xlsx(version), f"{slug}-v{number}.xlsx", XLSX)
+    return download(export_xlsx(version), f"{slug}-v{number}.xlsx", XLSX)
 
 
 @bp.route("/banks/template.xlsx")
 @role_required("organizer")
 def bank_template() -> Response:
-    return _download(workbook_bytes(template_workbook()), "题库模板.xlsx", XLSX)
-
-
-def _download(data: bytes, filename: str, mimetype: str) -> Response:
-    response = Response(data, mimetype=mimetype)
-    response.headers.set("Content-Disposition", "attachment", filename=filename)
-    response.cache_control.no_store = True
-    return response
+    return download(workbook_bytes(template_workbook()), "题库模板.xlsx", XLSX)
 
 
 @bp.route("/banks/<slug>/diff")

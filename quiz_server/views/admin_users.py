@@ -11,7 +11,7 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from ..auth import ROLES, create_user, role_required, set_password
+from ..auth import ROLES, begin_session, create_user, role_required, set_password
 from ..extensions import db
 from ..models import User
 from ..orgs import Tree
@@ -75,6 +75,8 @@ def user(user_id: int) -> str | Response:
         problem = _apply_edit(account, form, tree)
         if problem is None:
             db.session.commit()
+            if account.id == current_user.id and form.password.data:
+                begin_session(account, remember=False)  # the others end; this one goes on
             flash("已保存。", "ok")
             return redirect(url_for("admin.user", user_id=account.id))
         db.session.rollback()

@@ -5,13 +5,15 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from ..auth import authenticate
+from ..auth import authenticate, begin_session, end_sessions
+from ..extensions import db
+from ..throttle import REFUSED, login_throttle
 
 bp = Blueprint("auth", __name__)
 
@@ -35,13 +37,20 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> str | Response:
+def login() -> str | Response | tuple[str, int]:
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.username.data or "", form.password.data or "")
+        username, address = form.username.data or "", request.remote_addr or ""
+        throttle = login_throttle()
+        if not throttle.allowed(username, address):
+            flash(REFUSED, "error")
+            return render_template("login.html", form=form), 429
+        user = authenticate(username, form.password.data or "")
         if user is not None:
-            login_user(user, remember=bool(form.remember.data))
+            throttle.succeeded(username)
+            begin_session(user, remember=bool(form.remember.data))
             return redirect(_safe_next(request.args.get("next")))
+        throttle.failed(username, address)
         flash("用户名或密码不正确。", "error")
     return render_template("login.html", form=form)
 
@@ -49,5 +58,8 @@ def login() -> str | Response:
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> Response:
+    """Ends every session of this account, on every device, and its remember-me cookies."""
+    end_sessions(current_user)
+    db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))

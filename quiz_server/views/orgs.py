@@ -9,11 +9,12 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from .. import orgfile, orgtemplate
+from .. import orgfile, orgtemplate, uploads
 from ..auth import role_required
 from ..extensions import db
 from ..models import RosterEntry
 from ..orgs import KINDS, Tree
+from .admin import XLSX, download
 
 bp = Blueprint("orgs", __name__, url_prefix="/admin/orgs")
 
@@ -35,10 +36,10 @@ def index() -> str | Response:
     errors: list[orgfile.OrgError] = []
     if form.validate_on_submit():
         upload = form.file.data
-        summary, errors = orgfile.import_file(
-            db.session, upload.filename or "upload", upload.read(orgfile.MAX_BYTES + 1)
-        )
-        if summary is not None:
+        name = upload.filename or "upload"
+        found, errors = uploads.parse_org(name, upload.read(), orgfile.known_units(db.session))
+        if found is not None:
+            summary = orgfile.store(db.session, found)
             db.session.commit()
             flash(f"导入成功：{summary}。", "success")
             return redirect(url_for("orgs.index"))
@@ -66,9 +67,4 @@ def _tree_view() -> dict[str, object]:
 @bp.route("/template.xlsx")
 @role_required("organizer")
 def template() -> Response:
-    response = Response(orgtemplate.template_workbook(), mimetype=XLSX)
-    response.headers["Content-Disposition"] = "attachment; filename=orgs-template.xlsx"
-    return response
-
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return download(orgtemplate.template_workbook(), "orgs-template.xlsx", XLSX)

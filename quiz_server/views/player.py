@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from ..messages import strings_for
+from ..messages import REFUSALS, strings_for
 
 bp = Blueprint("player", __name__)
 
@@ -89,3 +89,13 @@ def _error_page(error: HTTPException) -> tuple[Response | str, int]:
     if request.path.startswith("/api/"):
         return jsonify(error=error.description), code
     return render_template(f"errors/{code}.html"), code
+
+
+@bp.app_errorhandler(413)
+def _too_large(_error: HTTPException) -> tuple[Response | str, int]:
+    """A body over MAX_CONTENT_LENGTH is refused before it is read into memory."""
+    limit = current_app.config["QUIZ"].max_upload_mb
+    message = REFUSALS["too_large"].format(limit=limit)
+    if request.path.startswith("/api/"):
+        return jsonify(ok=False, reason="too_large", message=message, error=message), 413
+    return render_template("errors/413.html", message=message), 413

@@ -8,7 +8,6 @@ branches under an assigned agency); organizers see everything.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from urllib.parse import quote
 
 from flask import Blueprint, abort, render_template
 from flask_login import current_user
@@ -20,11 +19,11 @@ from ..auth import role_required
 from ..extensions import db
 from ..models import Contest
 from ..orgs import Tree
+from .admin import XLSX, download
 from .player import clean_pin
 
 bp = Blueprint("results", __name__)
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MEMBERS_SHOWN = 100
 REFRESH_SECONDS = 10
 BEIJING = timezone(timedelta(hours=8), "北京时间")
@@ -80,7 +79,7 @@ def report_xlsx(contest_id: int) -> Response:
     contest = _contest_or_404(contest_id)
     sheets = reports.build(db.session, contest, visible_branches(contest))
     name = reports.filename(contest, "成绩报表", datetime.now(UTC)) + ".xlsx"
-    return _download(reports.workbook_bytes(sheets), XLSX, name)
+    return download(reports.workbook_bytes(sheets), name, XLSX)
 
 
 @bp.route("/admin/contests/<int:contest_id>/report/<sheet>.csv")
@@ -91,17 +90,7 @@ def report_csv(contest_id: int, sheet: str) -> Response:
     if sheet not in found:
         abort(404)
     name = reports.filename(contest, found[sheet].title, datetime.now(UTC)) + ".csv"
-    return _download(reports.csv_bytes(found[sheet]), "text/csv; charset=utf-8", name)
-
-
-def _download(data: bytes, mimetype: str, name: str) -> Response:
-    response = Response(data, mimetype=mimetype)
-    # RFC 6266: an ASCII fallback plus the UTF-8 name, which every current browser uses.
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"report{name[name.rindex('.') :]}\"; filename*=UTF-8''{quote(name)}"
-    )
-    response.cache_control.no_store = True
-    return response
+    return download(reports.csv_bytes(found[sheet]), name, "text/csv; charset=utf-8")
 
 
 @bp.route("/standings/<pin>")
