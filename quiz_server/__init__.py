@@ -44,6 +44,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         ping_timeout=20,
         max_http_buffer_size=64 * 1024,
     )
+    if settings.trusted_proxies:  # outside Socket.IO's middleware, so sockets see it too
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     with app.app_context():
         schema.upgrade(db.engine)
     return app

@@ -47,6 +47,9 @@ class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     answer_grace_seconds: float = 1.5
     cookie_secure: bool = False
+    # Reverse proxies in front of the app (nginx: 1) whose X-Forwarded-For names the client;
+    # rate limits and fair-play flags go by that address.
+    trusted_proxies: int = 0
     testing: bool = False
     # Tests inject a fake clock and drive timers by hand (`live.tick`) instead of background tasks.
     clock: Callable[[], datetime] = system_clock
@@ -67,6 +70,7 @@ class Settings:
             "data_dir": default_data_dir(),
             "answer_grace_seconds": float(env.get("QUIZ_ANSWER_GRACE", "1.5")),
             "cookie_secure": _bool(env.get("QUIZ_COOKIE_SECURE"), False),
+            "trusted_proxies": int(env.get("QUIZ_TRUSTED_PROXIES", "0")),
         }
         values.update(overrides)
         settings = cls(**values)  # type: ignore[arg-type]

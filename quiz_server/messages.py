@@ -22,13 +22,14 @@ REFUSALS: dict[str, str] = {
     "no_such_branch": "请选择所在的党支部",
     "name_required": "请填写姓名",
     "not_on_roster": "参赛名单中没有找到您，请核对姓名和党员编号",
-    "already_joined": "您已在另一台设备上加入，请使用原设备继续",
+    "already_joined": "该名单成员已在另一台设备参赛，如需更换设备请联系组织者",
     "contest_over": "本场竞答已结束",
     # Reasons the protocol does not list yet but a server may need (session, host, limits).
     "name_too_long": "姓名不能超过 20 个字",
     "unknown_token": "参赛记录已失效，请重新加入",
     "forbidden": "您没有操作本场竞赛的权限",
     "rate_limited": "操作太频繁，请稍后再试",
+    "roster_rate_limited": "核对名单的次数过多，请 1 分钟后再试",
     "server_error": "服务器繁忙，请稍后重试",
 }
 

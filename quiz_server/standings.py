@@ -1,5 +1,8 @@
 """Standings, aggregated in SQL from stored answers so every process and every restart agrees.
 
+Answers count from their question's reveal: while a question is open nothing a member can ask
+for (score, rank, correct count, branch figures) may depend on whether an answer to it is right.
+
 Members rank by points, ties by less time spent on correct answers (so a member who answered
 nothing cannot win a tie by having used no time). Branches rank by the contest's metric
 (default: average over registered members, so turnout counts), ties by accuracy, then by the
@@ -14,10 +17,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Integer, case, func, select
+from sqlalchemy import Integer, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from .models import Answer, Contest, Participant, Unit
+from .models import Answer, Contest, ContestQuestion, Participant, Unit
 from .orgs import Tree
 
 METRICS: dict[str, str] = {
@@ -67,13 +70,15 @@ class BranchRow:
 
     @property
     def avg_registered(self) -> float:
-        """Non-participants count as zero; an unknown head-count falls back to participants."""
-        base = self.registered or self.participants
-        return self.score / base if base else 0.0
+        return per_registered(self.score, self.participants, self.registered)
 
     @property
     def participation_rate(self) -> float | None:
-        return self.participants / self.registered if self.registered else None
+        return participation_rate(self.participants, self.registered)
+
+    @property
+    def over_registered(self) -> bool:
+        return over_registered(self.participants, self.registered)
 
     @property
     def accuracy(self) -> float:
@@ -86,6 +91,42 @@ class BranchRow:
     def metric(self, name: str) -> float:
         value = getattr(self, name)
         return float(value or 0)
+
+
+def participation_rate(participants: int, registered: int) -> float | None:
+    """Participants ÷ registered members, never above 1: seats beyond the head-count (a wrong
+    head-count, or farmed seats) are flagged for the organizer, not counted as more turnout."""
+    return min(participants / registered, 1.0) if registered else None
+
+
+def over_registered(participants: int, registered: int) -> bool:
+    return bool(registered) and participants > registered
+
+
+def per_registered(score: float, participants: int, registered: int) -> float:
+    """Score averaged over registered members (non-participants count 0), and never over
+    fewer people than took part; an unknown head-count falls back to the participants."""
+    base = max(registered, participants)
+    return score / base if base else 0.0
+
+
+def counted_questions(contest_id: int) -> Any:
+    """The contest's questions whose answers count: revealed ones (and, for imported results,
+    ones that never had a live window). An open question's answers wait for its reveal."""
+    return select(ContestQuestion.id).where(
+        ContestQuestion.contest_id == contest_id,
+        ContestQuestion.revealed_at.is_not(None) | ContestQuestion.opens_at.is_(None),
+    )
+
+
+def member_score(session: Session, participant: Participant) -> int:
+    score = session.scalar(
+        select(func.coalesce(func.sum(Answer.points), 0)).where(
+            Answer.participant_id == participant.id,
+            Answer.contest_question_id.in_(counted_questions(participant.contest_id)),
+        )
+    )
+    return int(score or 0)
 
 
 def _member_totals(contest_id: int) -> Any:
@@ -102,7 +143,13 @@ def _member_totals(contest_id: int) -> Any:
                 "time_ms"
             ),
         )
-        .outerjoin(Answer, Answer.participant_id == Participant.id)
+        .outerjoin(
+            Answer,
+            and_(
+                Answer.participant_id == Participant.id,
+                Answer.contest_question_id.in_(counted_questions(contest_id)),
+            ),
+        )
         .where(Participant.contest_id == contest_id, Participant.kicked.is_(False))
         .group_by(Participant.id)
     )

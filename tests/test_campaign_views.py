@@ -15,7 +15,7 @@ from test_pages import CHROMIUM, CHROMIUM_ARGS
 from quiz_server import cli, create_app
 from quiz_server.campaign import Rules, Stage
 from quiz_server.campaign_setup import create_campaign
-from quiz_server.contests import ContestError
+from quiz_server.contests import ROSTER_TRIES_PER_MINUTE, ContestError
 from quiz_server.draw import DrawRule
 from quiz_server.extensions import db, socketio
 from quiz_server.messages import REFUSALS
@@ -268,9 +268,49 @@ def test_roster_bound_campaign_admits_only_registered_members(capp, clock):
     c = make_campaign(capp, clock, roster=True)
     p = Phone(capp.test_client(), c["pin"])
     assert p.join("张三", c["branches"][0], member_no="999")["reason"] == "not_on_roster"
-    token = p.join("张三", c["branches"][0], member_no="007")["token"]
-    second_phone = Phone(capp.test_client(), c["pin"])
-    assert second_phone.join("张三", c["branches"][0], member_no="007")["token"] == token
+    assert p.join("张三", c["branches"][0], member_no="007")["token"]
+
+
+def test_a_second_device_on_a_seated_roster_line_gets_no_token_and_is_flagged(capp, clock):
+    c = make_campaign(capp, clock, roster=True)
+    owner = Phone(capp.test_client(), c["pin"])
+    owner.join("张三", c["branches"][0], member_no="007")
+    attempt = owner.start()["attempt"]
+    thief = Phone(capp.test_client(), c["pin"])
+    status, refused = thief.call(
+        "POST", "/join", {"name": "张 三", "branch_id": c["branches"][0], "member_no": "007"}
+    )
+    assert status == 400 and "token" not in refused
+    assert refused["reason"] == "already_joined"
+    assert refused["message"] == "该名单成员已在另一台设备参赛，如需更换设备请联系组织者"
+    assert thief.call("GET", f"/attempts/{attempt['id']}")[0] == 401  # no way into the attempt
+    http = capp.test_client()
+    login(http, c["user"])
+    page = http.get(f"/admin/campaigns/{c['id']}/flags").get_data(as_text=True)
+    assert "同一名单成员多台设备" in page and "张三" in page and "007" in page
+
+
+def test_roster_matches_are_rate_limited_per_address(capp, clock):
+    c = make_campaign(capp, clock, roster=True)
+    guesser = Phone(capp.test_client(), c["pin"])
+    for number in range(ROSTER_TRIES_PER_MINUTE):
+        body = {"name": "张三", "branch_id": c["branches"][0], "member_no": f"9{number:02d}"}
+        assert guesser.call("POST", "/join", body)[1]["reason"] == "not_on_roster"
+    status, refused = guesser.call(
+        "POST", "/join", {"name": "张三", "branch_id": c["branches"][0], "member_no": "007"}
+    )
+    assert status == 429 and refused["reason"] == "roster_rate_limited" and "token" not in refused
+    assert refused["message"] == "核对名单的次数过多，请 1 分钟后再试"
+    elsewhere = Phone(capp.test_client(), c["pin"])  # another address is not held up
+    other = elsewhere.client.post(
+        f"/api/campaign/{c['pin']}/join",
+        json={"name": "张三", "branch_id": c["branches"][0], "member_no": "007"},
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+    )
+    assert other.get_json()["token"]
+    clock.advance(61)
+    assert guesser.call("POST", "/join", {"name": "王五", "branch_id": c["branches"][0],
+                                          "member_no": "1"})[1]["reason"] == "not_on_roster"
 
 
 def test_unknown_token_and_foreign_attempt(capp, c, phone):
@@ -566,3 +606,27 @@ def test_the_report_workbook_has_campaign_sheets(capp, c, phone):
     assert questions and questions[0][5] == 1  # one answered item
     page = http.get(f"/admin/contests/{c['id']}/results")
     assert page.status_code == 200 and "每日参与" in page.get_data(as_text=True)
+
+
+def test_twenty_scripted_joins_cannot_lift_a_branch_above_full_participation(capp, c, clock):
+    """The farming attack: 20 seats for a 10-member branch from one script, each taking an
+    attempt. Participation stays at 100 %, and the fair-play page flags the branch, the burst
+    from one address and the repeated device id."""
+    for n in range(20):
+        farmed = Phone(capp.test_client(), c["pin"])
+        assert farmed.join(f"假{n}", c["branches"][0], device="script-1")["ok"]
+        attempt = farmed.start()["attempt"]
+        farmed.call("POST", f"/attempts/{attempt['id']}/submit", {})
+        clock.advance(1)
+    rows = Phone(capp.test_client(), c["pin"]).call("GET", "/rankings?level=branch")[1]["rows"]
+    farmed_branch = next(r for r in rows if r["unit_id"] == c["branches"][0])
+    assert farmed_branch["participants"] == 20 and farmed_branch["registered"] == 10
+    assert farmed_branch["participation_rate"] == 1.0 and farmed_branch["over_registered"]
+    agency = Phone(capp.test_client(), c["pin"]).call("GET", "/rankings?level=agency")[1]["rows"]
+    assert agency[0]["participation_rate"] <= 1.0
+    http = capp.test_client()
+    login(http, c["user"])
+    page = http.get(f"/admin/campaigns/{c['id']}/flags").get_data(as_text=True)
+    assert "参与人数超过注册人数的党支部" in page and "第1党支部" in page
+    assert "127.0.0.1" in page and ">20<" in page  # 20 seats from one address within minutes
+    assert "script-1" in page and "设备标识由手机自行上报" in page

@@ -403,7 +403,8 @@ def test_roster_bound_join_once_per_roster_entry(roster_app):
     first = roster_join(roster_app, "张三", 0, " 0101 ")  # spacing is forgiven
     assert first["ok"] and first["snapshot"]["me"]["name"] == "张三"
     again = roster_join(roster_app, "张 三", 0, "0101")
-    assert again["ok"] is False and again["reason"] == "already_joined"
+    assert again["ok"] is False and again["reason"] == "already_joined" and "token" not in again
+    assert again["message"] == "该名单成员已在另一台设备参赛，如需更换设备请联系组织者"
     other = roster_join(roster_app, "李四", 1, "0101")  # same number, other branch: another person
     assert other["ok"]
     with roster_app.app_context():
@@ -417,3 +418,13 @@ def test_open_contest_ignores_member_number(live_app, t):
     client = socketio.test_client(live_app, namespace="/play")
     payload = {"pin": t["pin"], "name": "任何人", "branch_id": t["branches"][0], "member_no": "x"}
     assert client.emit("join", payload, namespace="/play", callback=True)["ok"]
+
+
+def test_live_roster_matches_are_rate_limited_per_address(roster_app):
+    from quiz_server.contests import ROSTER_TRIES_PER_MINUTE
+
+    for number in range(ROSTER_TRIES_PER_MINUTE):
+        assert roster_join(roster_app, "张三", 0, f"9{number:02d}")["reason"] == "not_on_roster"
+    refused = roster_join(roster_app, "张三", 0, "0101")  # the right number, too late
+    assert refused["ok"] is False and refused["reason"] == "roster_rate_limited"
+    assert "token" not in refused

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from .. import attempts, campaign, charts, rankings
+from .. import attempts, campaign, charts, fairplay, rankings
 from .. import campaign_payloads as cp
 from ..auth import role_required
 from ..config import Settings
@@ -138,9 +138,21 @@ def flags(contest_id: int) -> str:
         .order_by(Attempt.started_at.desc())
         .limit(500)
     ).all()
-    devices = attempts.attempts_by_device(db.session, contest)
     return render_template(
-        "admin/campaign_flags.html", contest=contest, rules=rules, flagged=flagged, devices=devices
+        "admin/campaign_flags.html",
+        contest=contest,
+        rules=rules,
+        flagged=flagged,
+        devices=attempts.attempts_by_device(db.session, contest),
+        second_devices=fairplay.second_devices(db.session, contest),
+        bursts=fairplay.bursts(db.session, contest),
+        burst_rule=(fairplay.BURST_SEATS, int(fairplay.BURST_WINDOW.total_seconds() // 60)),
+        join_devices=fairplay.repeated_devices(db.session, contest),
+        over=[
+            r
+            for r in rankings.campaign_unit_rows(db.session, contest, "branch")
+            if r["over_registered"]
+        ],
     )
 
 
@@ -172,10 +184,20 @@ def join(pin: str) -> Any:
         or not isinstance(member_no, str)
     ):
         return refusal("bad_request", 400)
-    joined = attempts.join(db.session, contest, name, branch_id, member_no)
+    device = data.get("device", "")
+    joined = attempts.join(
+        db.session,
+        contest,
+        name,
+        branch_id,
+        member_no,
+        address=request.remote_addr or "",
+        device=device[:DEVICE_MAX] if isinstance(device, str) else "",
+        now=now(),
+    )
+    db.session.commit()  # a refused roster match is recorded too (rate limit, flags)
     if isinstance(joined, str):
-        return refusal(joined, 400)
-    db.session.commit()
+        return refusal(joined, 429 if joined == "roster_rate_limited" else 400)
     return jsonify(ok=True, token=joined.token, name=joined.name)
 
 

@@ -156,7 +156,8 @@
     if (!name) { $("join-error").textContent = S.refusals.name_required; return; }
     if (!picked) { $("join-error").textContent = S.refusals.no_such_branch; return; }
     $("join-btn").disabled = true;
-    api("POST", "/join", { name: name, branch_id: Number(picked.value), member_no: $("member-no").value.trim() })
+    api("POST", "/join", { name: name, branch_id: Number(picked.value), member_no: $("member-no").value.trim(),
+                           device: device() })
       .then(function (res) {
         $("join-btn").disabled = false;
         if (!res.ok) { $("join-error").textContent = res.message; return; }
