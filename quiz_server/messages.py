@@ -185,6 +185,8 @@ CAMPAIGN_REFUSALS: dict[str, str] = {
     "draw_failed": "题库无法满足抽题规则，请联系组织者",
     "no_such_attempt": "没有找到这次作答",
     "attempt_open": "本次作答尚未结束",
+    "practice_closed": "题目可能出现在进行中的竞赛里，竞赛结束后开放练习",
+    "practice_held": "这道题仍可能出现在进行中的竞赛里，竞赛结束后才能练习",
 }
 REFUSALS.update(CAMPAIGN_REFUSALS)
 

@@ -15,7 +15,7 @@ from test_pages import CHROMIUM, CHROMIUM_ARGS
 from quiz_server import cli, create_app
 from quiz_server.campaign import Rules, Stage
 from quiz_server.campaign_setup import create_campaign
-from quiz_server.contests import ROSTER_TRIES_PER_MINUTE, ContestError
+from quiz_server.contests import ROSTER_TRIES_PER_MINUTE, ContestError, create_contest
 from quiz_server.draw import DrawRule
 from quiz_server.extensions import db, socketio
 from quiz_server.messages import REFUSALS
@@ -139,12 +139,6 @@ def test_no_question_payload_carries_the_answer(capp, c, phone):
     text = json.dumps(attempt)
     for key in ("answer", "correct", "correct_ids", "explanation"):
         assert f'"{key}"' not in text
-    _, practice = phone.call("GET", "/practice")
-    assert (
-        practice["questions"]
-        and "answer" not in json.dumps(practice)
-        and "explanation" not in json.dumps(practice)
-    )
     assert answers  # the bank has answers; none of the keys that would carry them went out
     ids = [o["id"] for o in attempt["items"][0]["options"]]
     assert sorted(ids) == sorted(set(ids))
@@ -340,12 +334,51 @@ def test_fair_play_flags_page_for_organizers(capp, c, phone, clock):
     assert "李四" in page and "shared-device" in page and "2 个姓名" in page
 
 
-def test_practice_checks_an_answer_and_explains(capp, c, phone):
-    questions = phone.call("GET", "/practice?category=c")[1]["questions"]
-    assert questions
+def test_practice_opens_when_the_window_closes_and_checks_an_answer(capp, c, phone, clock):
+    clock.advance(6 * 86400)  # the campaign is over: nothing it can ask is secret any more
+    _, practice = phone.call("GET", "/practice?category=c")
+    questions = practice["questions"]
+    assert len(questions) == 10
+    assert "answer" not in json.dumps(practice) and "explanation" not in json.dumps(practice)
     judge = next(q for q in questions if q["type"] == "judge")
     checked = phone.call("POST", f"/practice/{judge['id']}", {"choice": ["T"]})[1]
     assert checked["correct"] and checked["correct_ids"] == ["T"] and checked["explanation"]
+
+
+def test_the_scripted_practice_attack_gets_no_answer_an_open_contest_can_ask(capp, c, phone):
+    """The attack of the issue: list practice, ask it for every answer, then take an attempt.
+    While the campaign runs, every question it can draw is held back."""
+    assert Phone(capp.test_client(), c["pin"]).call("GET", "/practice")[0] == 401  # no token
+    status, listed = phone.call("GET", "/practice")
+    assert status == 409 and listed["reason"] == "practice_closed" and "questions" not in listed
+    assert listed["message"] == "题目可能出现在进行中的竞赛里，竞赛结束后开放练习"
+    with capp.app_context():
+        ids = [q.id for q in db.session.query(Question)]
+    for question_id in ids:
+        status, body = phone.call("POST", f"/practice/{question_id}", {"choice": ["B"]})
+        assert status == 403 and body["reason"] == "practice_held" and "correct_ids" not in body
+    attempt = phone.start()["attempt"]
+    assert all("correct" not in json.dumps(item) for item in attempt["items"])
+
+
+def test_practice_holds_back_a_live_final_drawn_from_the_same_bank(capp, c, phone, clock):
+    clock.advance(6 * 86400)  # the campaign has closed; a live final is being prepared
+    with capp.app_context():
+        contest = db.session.get(Contest, c["id"])
+        final = create_contest(
+            db.session, title="决赛", bank_version=contest.bank_version,
+            rule=DrawRule(count=2, type={"single": 2}), branches=contest.units, seed=5,
+        )  # fmt: skip
+        drawn = {cq.question_id for cq in final.questions}
+        db.session.commit()
+    listed = {q["id"] for q in phone.call("GET", "/practice")[1]["questions"]}
+    assert len(listed) == 8 and not listed & drawn
+    for question_id in drawn:
+        assert phone.call("POST", f"/practice/{question_id}", {"choice": ["B"]})[0] == 403
+    with capp.app_context():
+        db.session.get(Contest, final.id).phase = "finished"
+        db.session.commit()
+    assert len(phone.call("GET", "/practice")[1]["questions"]) == 10
 
 
 def test_rankings_page_and_json_show_the_rule_and_the_chart(capp, c, phone):

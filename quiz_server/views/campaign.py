@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from .. import attempts, campaign, charts, fairplay, rankings
+from .. import practice as practice_rules
 from .. import campaign_payloads as cp
 from ..auth import role_required
 from ..config import Settings
@@ -25,6 +26,7 @@ from ..extensions import csrf, db
 from ..messages import REFUSALS, strings_for
 from ..models import Attempt, AttemptItem, Contest, Participant, Question
 from ..orgs import Tree
+from ..questions import question_type
 from .player import clean_pin
 
 bp = Blueprint("campaign", __name__)
@@ -333,26 +335,27 @@ def _ranks(contest: Contest, member: Participant) -> dict[str, Any]:
 
 
 @bp.route(API + "/practice")
-def practice(pin: str) -> Response:
-    """Untimed questions of a category for learning; never scored, never stored."""
+def practice(pin: str) -> Any:
+    """Untimed questions of a category for learning; never scored, never stored. Members only,
+    and only questions no open contest can still ask (quiz_server.practice)."""
     contest = _contest(pin)
-    category = request.args.get("category", "")
-    query = select(Question).where(Question.bank_version_id == contest.bank_version_id)
-    if category:
-        query = query.where(Question.category == category)
-    questions = db.session.scalars(query.order_by(Question.position)).all()
-    return jsonify(ok=True, questions=[cp.practice_question(q) for q in questions])
+    _member(contest)
+    found = practice_rules.questions(db.session, contest, now(), request.args.get("category", ""))
+    if found is None:
+        return refusal("practice_closed")
+    return _no_store(jsonify(ok=True, questions=[cp.practice_question(q) for q in found]))
 
 
 @bp.route(API + "/practice/<int:question_id>", methods=["POST"])
 @csrf.exempt
 def practice_check(pin: str, question_id: int) -> Any:
     contest = _contest(pin)
+    _member(contest)
     question = db.session.get(Question, question_id)
     if question is None or question.bank_version_id != contest.bank_version_id:
         abort(404)
-    from ..questions import question_type
-
+    if not practice_rules.may_practise(db.session, question, now()):
+        return refusal("practice_held", 403)
     choice = question_type(question.type).parse_choice(_body().get("choice"), question.options)
     if choice is None:
         return refusal("no_such_option", 400)

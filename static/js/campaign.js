@@ -468,6 +468,7 @@
   function loadPractice(category) {
     api("GET", "/practice?category=" + encodeURIComponent(category)).then(function (res) {
       state.practice = res.questions || [];
+      state.practiceNote = res.ok ? "" : res.message;
       for (var i = state.practice.length - 1; i > 0; i--) {
         var j = Math.floor(Math.random() * (i + 1));
         var t = state.practice[i]; state.practice[i] = state.practice[j]; state.practice[j] = t;
@@ -483,7 +484,7 @@
     clear(box);
     $("p-feedback").hidden = true;
     state.pSelected = [];
-    if (!q) { $("p-stem").textContent = S.practice_empty; $("p-type").textContent = ""; return; }
+    if (!q) { $("p-stem").textContent = state.practiceNote || S.practice_empty; $("p-type").textContent = ""; return; }
     $("p-type").textContent = q.type_label;
     $("p-stem").textContent = q.stem;
     box.className = "options" + (q.type === "judge" ? " options-judge" : "");
@@ -510,9 +511,9 @@
     var q = state.practice[state.pIndex % Math.max(state.practice.length, 1)];
     if (!q || !state.pSelected.length) return;
     api("POST", "/practice/" + q.id, { choice: state.pSelected }).then(function (res) {
-      if (!res.ok) return;
       var fb = $("p-feedback");
       clear(fb);
+      if (!res.ok) { fb.className = "practice-feedback"; fb.appendChild(el("p", null, res.message)); fb.hidden = false; return; }
       fb.className = "practice-feedback " + (res.correct ? "is-right" : "is-wrong");
       fb.appendChild(el("p", "review-mark", res.correct ? S.right : S.wrong));
       var names = q.options.filter(function (o) { return res.correct_ids.indexOf(o.id) >= 0; }).map(function (o) { return o.text; });
