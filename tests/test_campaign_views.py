@@ -155,6 +155,7 @@ def test_a_retried_answer_gets_the_same_ack_and_a_change_is_refused(capp, c, pho
     assert (
         refused["reason"] == "already_answered"
         and refused["message"] == REFUSALS["already_answered"]
+        and refused["choice"] == [option]  # the stored choice, as the live refusal carries
     )
     assert phone.answer(attempt["id"], first["position"], ["Z"])["reason"] == "already_answered"
     assert phone.answer(attempt["id"], 1, ["Z"])["reason"] == "no_such_option"

@@ -22,6 +22,7 @@ from .. import practice as practice_rules
 from .. import campaign_payloads as cp
 from ..auth import role_required
 from ..config import Settings
+from ..engine import Refusal
 from ..extensions import csrf, db
 from ..messages import REFUSALS, strings_for
 from ..models import Attempt, AttemptItem, Contest, Participant, Question
@@ -269,9 +270,11 @@ def answer(pin: str, attempt_id: int) -> Any:
     ack = attempts.answer(db.session, contest, found, position, data.get("choice"), now())
     db.session.flush()
     if ack.refusal is not None:
-        finished = found.finished_at is not None
+        extra: dict[str, Any] = {"finished": found.finished_at is not None}
+        if ack.refusal is Refusal.ALREADY_ANSWERED and ack.item is not None and ack.item.choice:
+            extra["choice"] = ack.item.choice.split(",")  # the stored one, as the live ack does
         db.session.commit()
-        return refusal(ack.refusal.value, finished=finished)
+        return refusal(ack.refusal.value, **extra)
     assert ack.item is not None
     payload = cp.answer_ack(ack.item, found)
     rules = attempts.rules_of(contest)
