@@ -664,3 +664,42 @@ def test_twenty_scripted_joins_cannot_lift_a_branch_above_full_participation(cap
     assert "参与人数超过注册人数的党支部" in page and "第1党支部" in page
     assert "127.0.0.1" in page and ">20<" in page  # 20 seats from one address within minutes
     assert "script-1" in page and "设备标识由手机自行上报" in page
+
+
+def test_a_secretarys_question_statistics_cover_only_their_branches_members(capp, c, clock):
+    """docs/orgs.md: a secretary's statistics describe their own members only."""
+    import csv
+    import io
+
+    from conftest import login
+
+    from quiz_server.models import Unit
+
+    for branch, good in ((c["branches"][0], True), (c["branches"][1], False)):
+        member = Phone(capp.test_client(), c["pin"])
+        member.join("成员", branch)
+        attempt = member.start()["attempt"]
+        right = answers_of(capp, attempt["id"])
+        for item in attempt["items"]:
+            ids = [o["id"] for o in item["options"]]
+            wrong_ids = [next(i for i in ids if i not in right[item["position"]])]
+            member.answer(attempt["id"], item["position"], right[item["position"]] if good else wrong_ids)
+        clock.advance(5)
+    clock.advance(6 * 86400)  # the window has closed: question sheets are open to secretaries
+    with capp.app_context():
+        secretary = make_user(db.session, username="sec", role="secretary")
+        secretary.units = [db.session.get(Unit, c["branches"][0])]
+        db.session.commit()
+        secretary_id = secretary.id
+
+    def pass_rates(user_id):
+        http = capp.test_client()
+        login(http, user_id)
+        response = http.get(f"/admin/contests/{c['id']}/report/campaign_questions.csv")
+        assert response.status_code == 200
+        rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+        return {float(r[6]) for r in rows[1:]}, sum(int(r[5]) for r in rows[1:])
+
+    assert pass_rates(secretary_id) == ({1.0}, 4)  # own member: every answer right
+    rates, answered = pass_rates(c["user"])
+    assert answered == 8 and rates <= {0.0, 0.5, 1.0} and rates != {1.0}
