@@ -77,6 +77,7 @@ def contest_results(contest_id: int) -> str:
         contest=contest,
         sheets=sheets,
         answers_later=None if answers_visible(contest) else ANSWERS_LATER,
+        over_registered=_over_registered(contest, scope),
         limited=scope is not None,
         metric_label=_metric_label(contest),
         tie_break=standings.TIE_BREAK_NOTE,
@@ -84,6 +85,14 @@ def contest_results(contest_id: int) -> str:
         members_shown=MEMBERS_SHOWN,
         csv_sheets=[s for s in sheets.values() if s.key != "about"],
     )
+
+
+def _over_registered(contest: Contest, scope: set[int] | None) -> list[str]:
+    """Branches with more participants than registered members (capped at 100 %, flagged)."""
+    if contest.mode == "campaign":
+        return []  # the campaign's fair-play page lists them
+    rows = standings.branches(db.session, contest)
+    return [r.name for r in rows if r.over_registered and (scope is None or r.unit_id in scope)]
 
 
 def _metric_label(contest: Contest) -> str:
