@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from . import campaign
 from .models import Attempt, CampaignScore, Contest, Participant
 from .orgs import Tree
-from .standings import over_registered, participation_rate, per_registered
+from .standings import over_registered, participation_rate, per_registered, turnout
 
 LEVELS = {"branch": "党支部", "agency": "机关党委", "system": "系统党委"}
 METRICS = {
@@ -134,13 +134,14 @@ class UnitRow:
     score: float
     full_marks: int
     attempts: int
+    capped: int = 0  # participants counted towards participation (standings.turnout)
     rank: int = 0
     metric: float = 0.0
     values: dict[str, float] | None = None
 
     def value(self, name: str) -> float:
         if name == "participation_rate":
-            return participation_rate(self.participants, self.registered) or 0.0
+            return participation_rate(self.capped, self.registered) or 0.0
         if name == "avg_registered":
             return per_registered(self.score, self.participants, self.registered)
         if name == "avg_participants":
@@ -177,6 +178,7 @@ def unit_rows(session: Session, contest: Contest, level: str) -> list[UnitRow]:
             score=sums[u.id]["score"],
             full_marks=int(sums[u.id]["full"]),
             attempts=int(sums[u.id]["attempts"]),
+            capped=int(sums[u.id]["capped"]),
         )
         for _depth, u in tree.depth_first()
         if u.kind == level and u.id in wanted
@@ -198,6 +200,7 @@ def _branch_totals(session: Session, contest: Contest) -> dict[int, Counter[str]
         if unit_id in totals:
             totals[unit_id].update(
                 participants=participants,
+                capped=turnout(participants, totals[unit_id]["registered"]),
                 score=float(points or 0),
                 attempts=int(attempts),
                 full=int(full),

@@ -59,6 +59,7 @@ class BranchRow:
     time_ms: int
     kind: str = "branch"
     parent_id: int | None = None
+    capped: int | None = None  # rolled-up rows: the summed turnout of their branches
 
     @property
     def total(self) -> int:
@@ -74,7 +75,8 @@ class BranchRow:
 
     @property
     def participation_rate(self) -> float | None:
-        return participation_rate(self.participants, self.registered)
+        counted = turnout(self.participants, self.registered) if self.capped is None else self.capped
+        return participation_rate(counted, self.registered)
 
     @property
     def over_registered(self) -> bool:
@@ -95,8 +97,15 @@ class BranchRow:
 
 def participation_rate(participants: int, registered: int) -> float | None:
     """Participants ÷ registered members, never above 1: seats beyond the head-count (a wrong
-    head-count, or farmed seats) are flagged for the organizer, not counted as more turnout."""
+    head-count, or farmed seats) are flagged for the organizer, not counted as more turnout.
+    Rolled up the tree, `participants` is the sum of `turnout` of the branches below."""
     return min(participants / registered, 1.0) if registered else None
+
+
+def turnout(participants: int, registered: int) -> int:
+    """A branch's participants as far as they count towards participation above it: extra
+    seats in one branch must not lift its agency either."""
+    return min(participants, registered) if registered else participants
 
 
 def over_registered(participants: int, registered: int) -> bool:
@@ -253,7 +262,15 @@ def rolled_up(session: Session, contest: Contest, metric: str | None = None) -> 
     branch_rows = branches(session, contest, metric)
     metric = metric or contest.settings.get("ranking_metric", "avg_registered")
     full = Tree.load(session)
-    sums = full.rollup({r.unit_id: {k: getattr(r, k) for k in ADDITIVE} for r in branch_rows})
+    sums = full.rollup(
+        {
+            r.unit_id: {
+                **{k: getattr(r, k) for k in ADDITIVE},
+                "capped": turnout(r.participants, r.registered),
+            }
+            for r in branch_rows
+        }
+    )
     above = {a.id: a for r in branch_rows for a in full.ancestors(r.unit_id)}
     rows = [_rolled_row(unit, sums[uid]) for uid, unit in above.items()]
     shown = [full.units[r.unit_id] for r in branch_rows] + list(above.values())
@@ -269,4 +286,12 @@ def rolled_up(session: Session, contest: Contest, metric: str | None = None) -> 
 
 def _rolled_row(unit: Unit, sums: Mapping[str, float]) -> BranchRow:
     values = (int(sums[k]) for k in ADDITIVE)
-    return BranchRow(0, unit.id, unit.name, *values, kind=unit.kind, parent_id=unit.parent_id)
+    return BranchRow(
+        0,
+        unit.id,
+        unit.name,
+        *values,
+        kind=unit.kind,
+        parent_id=unit.parent_id,
+        capped=int(sums["capped"]),
+    )
