@@ -217,6 +217,7 @@ _CAMPAIGN: dict[str, str] = {
     "rank": "第 {rank} 名 / 共 {of} 人",
     "branch_rank": "第 {rank} 名 / 共 {of} 个支部",
     "review_later": "答案与解析将在活动结束（{when}）后公布",
+    "review_held": "另有 {n} 道题仍可能出现在进行中的竞赛里，其答案与解析在竞赛结束后公布",
     "your_choice": "你的选择",
     "correct_answer": "正确答案",
     "not_answered": "未作答",

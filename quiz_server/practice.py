@@ -19,8 +19,11 @@ from .engine import Phase
 from .models import BankVersion, Contest, ContestQuestion, Question
 
 
-def held_back(session: Session, bank_id: int, now: datetime) -> set[str]:
-    """Question ids (`Question.qid`) of the bank that an open contest can still ask."""
+def held_back(
+    session: Session, bank_id: int, now: datetime, besides: int | None = None
+) -> set[str]:
+    """Question ids (`Question.qid`) of the bank that an open contest (other than `besides`)
+    can still ask."""
     versions = select(BankVersion.id).where(BankVersion.bank_id == bank_id)
     held = set(
         session.scalars(
@@ -28,6 +31,7 @@ def held_back(session: Session, bank_id: int, now: datetime) -> set[str]:
             .join(ContestQuestion, ContestQuestion.question_id == Question.id)
             .join(Contest, Contest.id == ContestQuestion.contest_id)
             .where(
+                Contest.id != (besides or 0),
                 Contest.mode == "live",
                 Contest.phase != Phase.FINISHED.value,
                 Contest.bank_version_id.in_(versions),
@@ -39,7 +43,7 @@ def held_back(session: Session, bank_id: int, now: datetime) -> set[str]:
         select(Contest).where(Contest.mode == "campaign", Contest.bank_version_id.in_(versions))
     )
     for contest in campaigns:
-        if is_finished(contest, now):
+        if contest.id == besides or is_finished(contest, now):
             continue
         rule = DrawRule.from_settings(contest.settings["draw"])
         pool = session.execute(

@@ -703,3 +703,25 @@ def test_a_secretarys_question_statistics_cover_only_their_branches_members(capp
     assert pass_rates(secretary_id) == ({1.0}, 4)  # own member: every answer right
     rates, answered = pass_rates(c["user"])
     assert answered == 8 and rates <= {0.0, 0.5, 1.0} and rates != {1.0}
+
+
+def test_an_immediate_review_keeps_back_what_a_live_final_can_still_ask(capp, c, phone):
+    """Review right after the attempt is the campaign's own choice; it never gives away a live
+    final drawn from the same bank while the final can still ask those questions."""
+    with capp.app_context():
+        contest = db.session.get(Contest, c["id"])
+        final = create_contest(
+            db.session, title="决赛", bank_version=contest.bank_version,
+            rule=DrawRule(count=10), branches=contest.units, seed=5,
+        )  # fmt: skip
+        db.session.commit()
+        final_id = final.id
+    attempt = phone.start()["attempt"]
+    phone.call("POST", f"/attempts/{attempt['id']}/submit")
+    result = phone.call("GET", f"/attempts/{attempt['id']}/result")[1]["result"]
+    assert result["review_visible"] and result["review"] == [] and result["review_held"] == 4
+    with capp.app_context():
+        db.session.get(Contest, final_id).phase = "finished"
+        db.session.commit()
+    result = phone.call("GET", f"/attempts/{attempt['id']}/result")[1]["result"]
+    assert len(result["review"]) == 4 and result["review_held"] == 0

@@ -317,9 +317,9 @@ def result(pin: str, attempt_id: int) -> Any:
     db.session.commit()
     if found.finished_at is None:
         return refusal("attempt_open")
-    return _no_store(
-        jsonify(ok=True, result=cp.result_for_member(rules, found, now(), _ranks(contest, member)))
-    )
+    held = practice_rules.held_back(db.session, contest.bank_version.bank_id, now(), contest.id)
+    payload = cp.result_for_member(rules, found, now(), _ranks(contest, member), held)
+    return _no_store(jsonify(ok=True, result=payload))
 
 
 def _ranks(contest: Contest, member: Participant) -> dict[str, Any]:

@@ -409,8 +409,9 @@
       $("r-time").textContent = duration(r.time_ms);
       $("r-rank").textContent = r.rank ? fmt("rank", { rank: r.rank, of: r.of }) : "—";
       $("r-branch").textContent = r.branch.rank ? fmt("branch_rank", { name: r.branch.name, rank: r.branch.rank, of: r.branch.of }) : r.branch.name;
-      $("r-later").hidden = r.review_visible;
-      $("r-later").textContent = r.review_visible ? "" : fmt("review_later", { when: day(r.review_at) });
+      $("r-later").hidden = r.review_visible && !r.review_held;
+      $("r-later").textContent = !r.review_visible ? fmt("review_later", { when: day(r.review_at) })
+        : r.review_held ? fmt("review_held", { n: r.review_held }) : "";
       renderReview(r.review);
       show("screen-result");
     });
