@@ -64,9 +64,7 @@ def join(
         session.flush()  # the recorded try stays, whatever happens to the seat
     try:
         with session.begin_nested():
-            participant = new_participant(
-                session, contest, branch_id, name, entry, address, device
-            )
+            participant = new_participant(session, contest, branch_id, name, entry, address, device)
     except IntegrityError:  # another device took the line a moment ago
         return "already_joined"
     return participant

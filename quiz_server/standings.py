@@ -75,7 +75,9 @@ class BranchRow:
 
     @property
     def participation_rate(self) -> float | None:
-        counted = turnout(self.participants, self.registered) if self.capped is None else self.capped
+        counted = (
+            turnout(self.participants, self.registered) if self.capped is None else self.capped
+        )
         return participation_rate(counted, self.registered)
 
     @property

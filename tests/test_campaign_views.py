@@ -304,8 +304,12 @@ def test_roster_matches_are_rate_limited_per_address(capp, clock):
     )
     assert other.get_json()["token"]
     clock.advance(61)
-    assert guesser.call("POST", "/join", {"name": "王五", "branch_id": c["branches"][0],
-                                          "member_no": "1"})[1]["reason"] == "not_on_roster"
+    assert (
+        guesser.call(
+            "POST", "/join", {"name": "王五", "branch_id": c["branches"][0], "member_no": "1"}
+        )[1]["reason"]
+        == "not_on_roster"
+    )
 
 
 def test_unknown_token_and_foreign_attempt(capp, c, phone):
@@ -683,7 +687,9 @@ def test_a_secretarys_question_statistics_cover_only_their_branches_members(capp
         for item in attempt["items"]:
             ids = [o["id"] for o in item["options"]]
             wrong_ids = [next(i for i in ids if i not in right[item["position"]])]
-            member.answer(attempt["id"], item["position"], right[item["position"]] if good else wrong_ids)
+            member.answer(
+                attempt["id"], item["position"], right[item["position"]] if good else wrong_ids
+            )
         clock.advance(5)
     clock.advance(6 * 86400)  # the window has closed: question sheets are open to secretaries
     with capp.app_context():

@@ -130,7 +130,7 @@ def test_an_organizer_sees_the_answer_key_labelled_before_the_contest(app, clien
     contest_id, _, user_id = setup(app)
     login(client, user_id)
     page = client.get(f"/admin/contests/{contest_id}/results").get_data(as_text=True)
-    assert "薄弱环节：题目统计 <span class=\"scope-badge\">含答案</span>" in page
-    assert "题目统计.csv</a> <span class=\"scope-badge\">含答案</span>" in page
+    assert '薄弱环节：题目统计 <span class="scope-badge">含答案</span>' in page
+    assert '题目统计.csv</a> <span class="scope-badge">含答案</span>' in page
     sheet = client.get(f"/admin/contests/{contest_id}/report/questions.csv")
     assert sheet.status_code == 200 and "B. 乙" in sheet.get_data(as_text=True)

@@ -191,7 +191,9 @@ def test_participation_never_exceeds_full_and_is_flagged_on_the_results_page(app
         b2 = db.session.query(Unit).filter_by(code="B2").one()
         for n in range(6):  # 7 seats for a branch of 4
             db.session.add(
-                Participant(contest_id=contest.id, unit_id=b2.id, name=f"多{n}", token=f"x{n:06d}", seed=n)
+                Participant(
+                    contest_id=contest.id, unit_id=b2.id, name=f"多{n}", token=f"x{n:06d}", seed=n
+                )
             )
         user = make_user(db.session)
         db.session.commit()

@@ -18,8 +18,8 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from .. import attempts, campaign, charts, fairplay, rankings
-from .. import practice as practice_rules
 from .. import campaign_payloads as cp
+from .. import practice as practice_rules
 from ..auth import role_required
 from ..config import Settings
 from ..engine import Refusal
