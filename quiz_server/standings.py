@@ -121,26 +121,36 @@ def per_registered(score: float, participants: int, registered: int) -> float:
     return score / base if base else 0.0
 
 
-def counted_questions(contest_id: int) -> Any:
-    """The contest's questions whose answers count: revealed ones (and, for imported results,
-    ones that never had a live window). An open question's answers wait for its reveal."""
-    return select(ContestQuestion.id).where(
-        ContestQuestion.contest_id == contest_id,
-        ContestQuestion.revealed_at.is_not(None) | ContestQuestion.opens_at.is_(None),
+def unrevealed(session: Session, contest_id: int) -> list[int]:
+    """Questions opened and not yet revealed (at most the current one): their answers do not
+    count until the reveal. Outside a question phase this is empty and nothing is filtered."""
+    return list(
+        session.scalars(
+            select(ContestQuestion.id).where(
+                ContestQuestion.contest_id == contest_id,
+                ContestQuestion.opens_at.is_not(None),
+                ContestQuestion.revealed_at.is_(None),
+            )
+        )
     )
 
 
 def member_score(session: Session, participant: Participant) -> int:
+    hidden = unrevealed(session, participant.contest_id)
     score = session.scalar(
         select(func.coalesce(func.sum(Answer.points), 0)).where(
-            Answer.participant_id == participant.id,
-            Answer.contest_question_id.in_(counted_questions(participant.contest_id)),
+            Answer.participant_id == participant.id, Answer.contest_question_id.notin_(hidden)
         )
     )
     return int(score or 0)
 
 
-def _member_totals(contest_id: int) -> Any:
+def _member_totals(contest_id: int, hidden: list[int]) -> Any:
+    """Per member: points, correct, answered and time on correct answers; answers to the
+    `hidden` questions (not yet revealed) left out."""
+    counted = Answer.participant_id == Participant.id
+    if hidden:
+        counted = and_(counted, Answer.contest_question_id.notin_(hidden))
     correct = func.coalesce(func.sum(case((Answer.correct, 1), else_=0)), 0)
     return (
         select(
@@ -154,13 +164,7 @@ def _member_totals(contest_id: int) -> Any:
                 "time_ms"
             ),
         )
-        .outerjoin(
-            Answer,
-            and_(
-                Answer.participant_id == Participant.id,
-                Answer.contest_question_id.in_(counted_questions(contest_id)),
-            ),
-        )
+        .outerjoin(Answer, counted)
         .where(Participant.contest_id == contest_id, Participant.kicked.is_(False))
         .group_by(Participant.id)
     )
@@ -168,7 +172,7 @@ def _member_totals(contest_id: int) -> Any:
 
 def members(session: Session, contest_id: int) -> list[MemberRow]:
     """Every member, best first; equal score and time share a rank."""
-    rows = session.execute(_member_totals(contest_id)).all()
+    rows = session.execute(_member_totals(contest_id, unrevealed(session, contest_id))).all()
     rows.sort(key=lambda r: (-r.score, r.time_ms, r.id))
     return [
         MemberRow(rank, r.id, r.name, r.unit_id, r.score, r.correct, r.answered, r.time_ms)
@@ -181,7 +185,7 @@ def branches(session: Session, contest: Contest, metric: str | None = None) -> l
     metric = metric or contest.settings.get("ranking_metric", "avg_registered")
     if metric not in METRICS:
         raise ValueError(f"unknown ranking metric {metric!r}")
-    totals = _member_totals(contest.id).subquery()
+    totals = _member_totals(contest.id, unrevealed(session, contest.id)).subquery()
     per_unit = {
         r.unit_id: r
         for r in session.execute(
