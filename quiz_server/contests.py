@@ -138,7 +138,10 @@ def roster_entry(session: Session, branch_id: int, name: str, member_no: Any) ->
     return entry if same_name else None
 
 
-ROSTER_TRIES_PER_MINUTE = 10  # per contest and client address, wrong member numbers included
+# Failed roster matches (wrong number or name, or a seated line) allowed per contest and client
+# address in a minute; successful joins are not counted, so a hall of phones behind one NAT
+# address can all join at once.
+ROSTER_TRIES_PER_MINUTE = 10
 
 
 def roster_seat(
@@ -150,8 +153,9 @@ def roster_seat(
     address: str,
     now: datetime,
 ) -> RosterEntry | str:
-    """The roster line a joiner matches, or the refusal: `roster_rate_limited` after too many tries
-    from one address, `not_on_roster`, or `already_joined` when the line already has a seat.
+    """The roster line a joiner matches, or the refusal: `roster_rate_limited` after too many
+    failed tries from one address, `not_on_roster`, or `already_joined` when the line already
+    has a seat.
     A second device never receives the first one's token; the refusal is recorded, so the
     organizer sees the seat on the fair-play page. The caller commits, refusals included."""
     address = address[:64]
@@ -159,6 +163,7 @@ def roster_seat(
         select(func.count()).where(
             JoinAttempt.contest_id == contest.id,
             JoinAttempt.address == address,
+            JoinAttempt.outcome != "matched",
             JoinAttempt.at > now - timedelta(minutes=1),
         )
     )

@@ -481,3 +481,19 @@ def test_four_phones_answering_a_b_c_d_learn_nothing_before_the_reveal(live_sett
     assert after["B"][1]["rank"] == 1 and after["B"][1]["correct"] == 1
     assert after["A"][1]["rank"] == 2 and after["A"][1]["correct"] == 0
     assert after["A"][2] != before["A"][2]  # the public page moves at the reveal, not before
+
+
+def test_a_hall_behind_one_address_joins_a_roster_contest_at_once(roster_app):
+    """Only failed matches count: thirty members on the hall's Wi-Fi all get in."""
+    from quiz_server.contests import ROSTER_TRIES_PER_MINUTE
+    from quiz_server.models import RosterEntry
+
+    t = roster_app.config["T"]
+    with roster_app.app_context():
+        db.session.add_all(
+            RosterEntry(unit_id=t["branches"][0], name=f"成员{n}", member_no=f"2{n:03d}")
+            for n in range(3 * ROSTER_TRIES_PER_MINUTE)
+        )
+        db.session.commit()
+    for n in range(3 * ROSTER_TRIES_PER_MINUTE):
+        assert roster_join(roster_app, f"成员{n}", 0, f"2{n:03d}")["ok"]
