@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from . import campaign
 from .campaign import CampaignRefusal, Rules
-from .contests import joiner_name, new_participant, roster_entry
+from .contests import joiner_name, new_participant, roster_seat
 from .draw import DrawError, DrawRule, draw
 from .engine import Refusal
 from .models import (
@@ -36,9 +36,18 @@ def rules_of(contest: Contest) -> Rules:
 
 
 def join(
-    session: Session, contest: Contest, name: str, branch_id: int, member_no: str = ""
+    session: Session,
+    contest: Contest,
+    name: str,
+    branch_id: int,
+    member_no: str = "",
+    *,
+    address: str = "",
+    device: str = "",
+    now: datetime | None = None,
 ) -> Participant | str:
-    """A new member (open campaign) or the roster member's own record (a second phone)."""
+    """A new seat, or why not. A roster line that already has a seat is refused: its token
+    stays with the first device (contests.roster_seat)."""
     name, bad_name = joiner_name(name)
     if bad_name:
         return bad_name
@@ -46,18 +55,18 @@ def join(
         return "no_such_branch"
     entry = None
     if contest.roster_bound:
-        entry = roster_entry(session, branch_id, name, member_no)
-        if entry is None:
-            return "not_on_roster"
-        known = session.scalar(
-            select(Participant).where(
-                Participant.contest_id == contest.id, Participant.roster_entry_id == entry.id
-            )
+        seat = roster_seat(
+            session, contest, branch_id, name, member_no, address, now or datetime.now(UTC)
         )
-        if known is not None:
-            return known
-    participant = new_participant(session, contest, branch_id, name, entry)
-    session.flush()
+        if isinstance(seat, str):
+            return seat
+        entry = seat
+        session.flush()  # the recorded try stays, whatever happens to the seat
+    try:
+        with session.begin_nested():
+            participant = new_participant(session, contest, branch_id, name, entry, address, device)
+    except IntegrityError:  # another device took the line a moment ago
+        return "already_joined"
     return participant
 
 

@@ -3,6 +3,7 @@ open carries a correct answer; the review carries them only when the contest's p
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -113,10 +114,16 @@ def answer_ack(item: AttemptItem, attempt: Attempt) -> dict[str, Any]:
 
 
 def result_for_member(
-    rules: Rules, attempt: Attempt, now: datetime, ranks: dict[str, Any]
+    rules: Rules,
+    attempt: Attempt,
+    now: datetime,
+    ranks: dict[str, Any],
+    held: Collection[str] = (),
 ) -> dict[str, Any]:
-    """Score and time at once; answers and explanations as the review policy says."""
+    """Score and time at once; answers and explanations as the review policy says, except for
+    questions another open contest can still ask (`held`, question ids): those stay out."""
     visible = campaign.review_visible(rules, now)
+    shown = [i for i in attempt.items if i.question.qid not in held]
     return {
         "id": attempt.id,
         "number": attempt.number,
@@ -128,7 +135,8 @@ def result_for_member(
         "closed_by": attempt.closed_by,
         "review_visible": visible,
         "review_at": None if visible else ms(rules.ends_at),
-        "review": [_reviewed(attempt, i) for i in attempt.items] if visible else [],
+        "review": [_reviewed(attempt, i) for i in shown] if visible else [],
+        "review_held": len(attempt.items) - len(shown) if visible else 0,
         **ranks,
     }
 

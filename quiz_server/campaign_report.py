@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from .models import Attempt, AttemptItem, Contest, Question
+from .models import Attempt, AttemptItem, Contest, Participant, Question
 from .orgs import Tree
 from .questions import question_type
 from .rankings import LEVELS, campaign_unit_rows, daily_participation_rows
@@ -52,7 +52,7 @@ def sheets(
         if visible is None or r["unit_id"] in visible
     ]
     out.append(_sheet("daily", "每日参与", DAILY_COLUMNS, daily))
-    out.append(_question_sheet(session, contest))
+    out.append(_question_sheet(session, contest, branch_ids))
     return out
 
 
@@ -82,8 +82,22 @@ def _sheet(
     )
 
 
-def _question_sheet(session: Session, contest: Contest) -> Sheet:
-    """Most-missed first: the 薄弱环节 list over every answered item of every attempt."""
+def _answered_items(contest_id: int, branch_ids: Collection[int] | None) -> list[Any]:
+    """The contest's answered attempt items; a secretary's: only their branches' members'."""
+    where = [Attempt.contest_id == contest_id, AttemptItem.choice.is_not(None)]
+    if branch_ids is not None:
+        members = select(Participant.id).where(
+            Participant.contest_id == contest_id, Participant.unit_id.in_(branch_ids)
+        )
+        where.append(Attempt.participant_id.in_(members))
+    return where
+
+
+def _question_sheet(
+    session: Session, contest: Contest, branch_ids: Collection[int] | None = None
+) -> Sheet:
+    """Most-missed first: the 薄弱环节 list over every answered item of every attempt (of the
+    given branches' members only, for a secretary)."""
     answered = (
         select(
             AttemptItem.question_id,
@@ -92,11 +106,11 @@ def _question_sheet(session: Session, contest: Contest) -> Sheet:
             func.avg(AttemptItem.elapsed_ms).label("avg_ms"),
         )
         .join(Attempt, AttemptItem.attempt_id == Attempt.id)
-        .where(Attempt.contest_id == contest.id, AttemptItem.choice.is_not(None))
+        .where(*_answered_items(contest.id, branch_ids))
         .group_by(AttemptItem.question_id)
     )
     totals = {r.question_id: r for r in session.execute(answered)}
-    wrong = _wrong_choices(session, contest.id)
+    wrong = _wrong_choices(session, contest.id, branch_ids)
     questions = session.scalars(select(Question).where(Question.id.in_(totals))).all()
     rows = [_question_row(q, totals[q.id], wrong.get(q.id)) for q in questions]
     rows.sort(key=lambda r: (r[6], r[0]))
@@ -106,18 +120,16 @@ def _question_sheet(session: Session, contest: Contest) -> Sheet:
         Column("通过率（难度系数）", PERCENT, 14), Column("最多人选的错误选项", None, 20),
         Column("选错人次", WHOLE), Column("平均用时（秒）", ONE),
     ]  # fmt: skip
-    return Sheet("campaign_questions", "题目统计", columns, rows)
+    return Sheet("campaign_questions", "题目统计", columns, rows, answers=True)
 
 
-def _wrong_choices(session: Session, contest_id: int) -> dict[int, tuple[str, int]]:
+def _wrong_choices(
+    session: Session, contest_id: int, branch_ids: Collection[int] | None
+) -> dict[int, tuple[str, int]]:
     query = (
         select(AttemptItem.question_id, AttemptItem.choice, func.count().label("n"))
         .join(Attempt, AttemptItem.attempt_id == Attempt.id)
-        .where(
-            Attempt.contest_id == contest_id,
-            AttemptItem.choice.is_not(None),
-            AttemptItem.correct.is_(False),
-        )
+        .where(*_answered_items(contest_id, branch_ids), AttemptItem.correct.is_(False))
         .group_by(AttemptItem.question_id, AttemptItem.choice)
     )
     best: dict[int, tuple[str, int]] = {}

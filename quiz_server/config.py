@@ -85,8 +85,9 @@ class Settings:
     # The largest bank or organisation file (xlsx, YAML, CSV) an organizer may upload; a
     # 2,000-question bank in the template is about 0.2 MB, a 50,000-member roster about 0.9 MB.
     max_upload_mb: int = 5
-    # Proxies in front (nginx: 1) whose X-Forwarded-For names the client: login throttling
-    # counts per client address, and behind a proxy every request comes from the proxy.
+    # Proxies in front (nginx: 1) whose X-Forwarded-For names the client: login throttling,
+    # roster rate limits and fair-play flags go by the client address, and behind a proxy
+    # every request would otherwise come from the proxy.
     trusted_proxies: int = 0
     testing: bool = False
     # Tests inject a fake clock and drive timers by hand (`live.tick`) instead of background tasks.

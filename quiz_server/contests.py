@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import engine
+from . import campaign, engine
 from .draw import DrawError, DrawRule, draw
-from .models import BankVersion, Contest, ContestQuestion, Participant, RosterEntry, Unit
+from .models import (
+    BankVersion,
+    Contest,
+    ContestQuestion,
+    JoinAttempt,
+    Participant,
+    RosterEntry,
+    Unit,
+)
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "timing": {},
@@ -80,6 +89,14 @@ def create_contest(
     return contest
 
 
+def is_finished(contest: Contest, now: datetime) -> bool:
+    """Over for good: a live round that has ended, a campaign whose window has closed. Until
+    then its questions can still be asked, so nothing but the organizer's console shows answers."""
+    if contest.mode == "campaign":
+        return now >= campaign.Rules.from_settings(contest.settings["campaign"]).ends_at
+    return contest.phase == engine.Phase.FINISHED
+
+
 def round_of(contest: Contest) -> engine.Round:
     return engine.Round(
         phase=engine.Phase(contest.phase),
@@ -121,8 +138,67 @@ def roster_entry(session: Session, branch_id: int, name: str, member_no: Any) ->
     return entry if same_name else None
 
 
+# Failed roster matches (wrong number or name, or a seated line) allowed per contest and client
+# address in a minute; successful joins are not counted, so a hall of phones behind one NAT
+# address can all join at once.
+ROSTER_TRIES_PER_MINUTE = 10
+
+
+def roster_seat(
+    session: Session,
+    contest: Contest,
+    branch_id: int,
+    name: str,
+    member_no: Any,
+    address: str,
+    now: datetime,
+) -> RosterEntry | str:
+    """The roster line a joiner matches, or the refusal: `roster_rate_limited` after too many
+    failed tries from one address, `not_on_roster`, or `already_joined` when the line already
+    has a seat.
+    A second device never receives the first one's token; the refusal is recorded, so the
+    organizer sees the seat on the fair-play page. The caller commits, refusals included."""
+    address = address[:64]
+    tries = session.scalar(
+        select(func.count()).where(
+            JoinAttempt.contest_id == contest.id,
+            JoinAttempt.address == address,
+            JoinAttempt.outcome != "matched",
+            JoinAttempt.at > now - timedelta(minutes=1),
+        )
+    )
+    if (tries or 0) >= ROSTER_TRIES_PER_MINUTE:
+        return "roster_rate_limited"
+    entry = roster_entry(session, branch_id, name, member_no)
+    seated = entry is not None and (
+        session.scalar(
+            select(Participant.id).where(
+                Participant.contest_id == contest.id, Participant.roster_entry_id == entry.id
+            )
+        )
+        is not None
+    )
+    outcome = "not_on_roster" if entry is None else "already_joined" if seated else "matched"
+    session.add(
+        JoinAttempt(
+            contest_id=contest.id,
+            address=address,
+            outcome=outcome,
+            roster_entry_id=entry.id if entry else None,
+            at=now,
+        )
+    )
+    return entry if outcome == "matched" and entry is not None else outcome
+
+
 def new_participant(
-    session: Session, contest: Contest, branch_id: int, name: str, entry: RosterEntry | None
+    session: Session,
+    contest: Contest,
+    branch_id: int,
+    name: str,
+    entry: RosterEntry | None,
+    address: str = "",
+    device: str = "",
 ) -> Participant:
     """A member's seat: a secret resume token and a per-member option-shuffle seed."""
     participant = Participant(
@@ -132,6 +208,8 @@ def new_participant(
         token=secrets.token_urlsafe(24),
         seed=secrets.randbelow(2**31),
         roster_entry_id=entry.id if entry else None,
+        join_address=address[:64],
+        join_device=device[:64],
     )
     session.add(participant)
     return participant

@@ -54,6 +54,17 @@ class DrawRule:
         return {name: getattr(self, name) for name in DIMENSIONS if getattr(self, name)}
 
 
+def can_draw(rule: DrawRule, question: Drawable) -> bool:
+    """Whether some draw under `rule` may pick this question: every quota either names its key
+    or leaves places for keys it does not name. (Joint quotas may rule out a few more; this
+    errs towards "may", which is the safe side for keeping answers secret.)"""
+    for name, quota in rule.quotas().items():
+        key = getattr(question, name)
+        if not quota.get(key) and sum(quota.values()) >= rule.count:
+            return False
+    return True
+
+
 def draw(pool: Sequence[Drawable], rule: DrawRule, seed: int) -> list[Any]:
     """Questions satisfying `rule`, in random order; the same pool, rule and seed give the same draw."""
     _check(pool, rule)

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from . import engine, i18n, payloads, transport
 from .auth import has_role
 from .config import Settings
-from .contests import joiner_name, new_participant, roster_entry, round_of
+from .contests import joiner_name, new_participant, roster_seat, round_of
 from .engine import Phase, Refusal
 from .extensions import db, socketio
 from .messages import REFUSALS
@@ -150,12 +150,18 @@ def on_join(data: dict[str, Any]) -> dict[str, Any]:
         return refuse("contest_over")
     if branch_id not in {u.id for u in contest.units}:
         return refuse("no_such_branch")
+    address = request.remote_addr or ""
     entry = None
     if contest.roster_bound:
-        entry = roster_entry(db.session, branch_id, name, data.get("member_no"))
-        if entry is None:
-            return refuse("not_on_roster")
-    participant = new_participant(db.session, contest, branch_id, name, entry)
+        seat = roster_seat(
+            db.session, contest, branch_id, name, data.get("member_no"), address, now()
+        )
+        if isinstance(seat, str):
+            db.session.commit()  # the try counts towards the rate limit and the flags
+            return refuse(seat)
+        entry = seat
+        db.session.commit()
+    participant = new_participant(db.session, contest, branch_id, name, entry, address)
     try:
         db.session.commit()
     except IntegrityError:  # (contest, roster entry) is unique: one person, one join

@@ -22,13 +22,14 @@ REFUSALS: dict[str, str] = {
     "no_such_branch": "请选择所在的党支部",
     "name_required": "请填写姓名",
     "not_on_roster": "参赛名单中没有找到您，请核对姓名和党员编号",
-    "already_joined": "您已在另一台设备上加入，请使用原设备继续",
+    "already_joined": "该名单成员已在另一台设备参赛，如需更换设备请联系组织者",
     "contest_over": "本场竞答已结束",
     # Reasons the protocol does not list yet but a server may need (session, host, limits).
     "name_too_long": "姓名不能超过 20 个字",
     "unknown_token": "参赛记录已失效，请重新加入",
     "forbidden": "您没有操作本场竞赛的权限",
     "rate_limited": "操作太频繁，请稍后再试",
+    "roster_rate_limited": "核对名单的次数过多，请 1 分钟后再试",
     "server_error": "服务器繁忙，请稍后重试",
     "too_large": "提交的内容太大（上限 {limit} MB），请拆分后分别上传",
 }
@@ -185,6 +186,8 @@ CAMPAIGN_REFUSALS: dict[str, str] = {
     "draw_failed": "题库无法满足抽题规则，请联系组织者",
     "no_such_attempt": "没有找到这次作答",
     "attempt_open": "本次作答尚未结束",
+    "practice_closed": "题目可能出现在进行中的竞赛里，竞赛结束后开放练习",
+    "practice_held": "这道题仍可能出现在进行中的竞赛里，竞赛结束后才能练习",
 }
 REFUSALS.update(CAMPAIGN_REFUSALS)
 
@@ -215,6 +218,7 @@ _CAMPAIGN: dict[str, str] = {
     "rank": "第 {rank} 名 / 共 {of} 人",
     "branch_rank": "第 {rank} 名 / 共 {of} 个支部",
     "review_later": "答案与解析将在活动结束（{when}）后公布",
+    "review_held": "另有 {n} 道题仍可能出现在进行中的竞赛里，其答案与解析在竞赛结束后公布",
     "your_choice": "你的选择",
     "correct_answer": "正确答案",
     "not_answered": "未作答",

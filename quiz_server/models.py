@@ -217,6 +217,10 @@ class Participant(db.Model):
     roster_entry_id: Mapped[int | None] = mapped_column(ForeignKey("roster_entry.id"))
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     kicked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Where the seat was created from, for the organizer's fair-play review: the client address
+    # and the device id the phone sent (client-supplied, so a hint, never proof on its own).
+    join_address: Mapped[str] = mapped_column(String(64), default="")
+    join_device: Mapped[str] = mapped_column(String(64), default="")
     # The running streak, kept beside the answers so scoring an answer needs no history query.
     streak: Mapped[int] = mapped_column(Integer, default=0)
     streak_position: Mapped[int] = mapped_column(Integer, default=-1)
@@ -241,6 +245,19 @@ class Answer(db.Model):
     potential_points: Mapped[int] = mapped_column(Integer)
     elapsed_ms: Mapped[int] = mapped_column(Integer)
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class JoinAttempt(db.Model):
+    """One try at matching a roster line: rate-limits guessing per contest and client address,
+    and records a second device refused a seated line, for the organizer's review."""
+
+    __table_args__ = (Index("ix_join_attempt_contest_address", "contest_id", "address", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id"))
+    address: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))  # matched | not_on_roster | already_joined
+    roster_entry_id: Mapped[int | None] = mapped_column(ForeignKey("roster_entry.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 # ---------------------------------------------------------------- campaign contests (attempts)

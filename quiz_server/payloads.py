@@ -152,17 +152,12 @@ def current_question(contest: Contest) -> ContestQuestion | None:
 def me(session: Session, participant: Participant, phase: dict[str, Any]) -> dict[str, Any]:
     """The member's own part of a snapshot, beside the room's `phase` payload: never sent to
     anyone else."""
-    score = session.scalar(
-        select(func.coalesce(func.sum(Answer.points), 0)).where(
-            Answer.participant_id == participant.id
-        )
-    )
     unit: Unit = participant.unit
     return {
         "name": participant.name,
         "branch": {"id": unit.id, "name": unit.name},
         "seed": participant.seed,
-        "score": int(score or 0),
+        "score": standings.member_score(session, participant),  # as of the last reveal
         "answer": own_answer(session, participant, phase),
     }
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from . import campaign
 from .models import Attempt, CampaignScore, Contest, Participant
 from .orgs import Tree
+from .standings import over_registered, participation_rate, per_registered, turnout
 
 LEVELS = {"branch": "党支部", "agency": "机关党委", "system": "系统党委"}
 METRICS = {
@@ -133,16 +134,16 @@ class UnitRow:
     score: float
     full_marks: int
     attempts: int
+    capped: int = 0  # participants counted towards participation (standings.turnout)
     rank: int = 0
     metric: float = 0.0
     values: dict[str, float] | None = None
 
     def value(self, name: str) -> float:
         if name == "participation_rate":
-            return self.participants / self.registered if self.registered else 0.0
+            return participation_rate(self.capped, self.registered) or 0.0
         if name == "avg_registered":
-            base = self.registered or self.participants
-            return self.score / base if base else 0.0
+            return per_registered(self.score, self.participants, self.registered)
         if name == "avg_participants":
             return self.score / self.participants if self.participants else 0.0
         if name == "full_mark_rate":
@@ -177,6 +178,7 @@ def unit_rows(session: Session, contest: Contest, level: str) -> list[UnitRow]:
             score=sums[u.id]["score"],
             full_marks=int(sums[u.id]["full"]),
             attempts=int(sums[u.id]["attempts"]),
+            capped=int(sums[u.id]["capped"]),
         )
         for _depth, u in tree.depth_first()
         if u.kind == level and u.id in wanted
@@ -198,6 +200,7 @@ def _branch_totals(session: Session, contest: Contest) -> dict[int, Counter[str]
         if unit_id in totals:
             totals[unit_id].update(
                 participants=participants,
+                capped=turnout(participants, totals[unit_id]["registered"]),
                 score=float(points or 0),
                 attempts=int(attempts),
                 full=int(full),
@@ -261,6 +264,7 @@ def campaign_unit_rows(session: Session, contest: Contest, level: str) -> list[d
             "registered": r.registered,
             "participants": r.participants,
             "participation_rate": round(r.value("participation_rate"), 4),
+            "over_registered": over_registered(r.participants, r.registered),
             "avg_registered": round(r.value("avg_registered"), 2),
             "avg_participants": round(r.value("avg_participants"), 2),
             "full_marks": r.full_marks,
@@ -309,7 +313,7 @@ def daily_participation_rows(
                     "participants": int(day_sums[day][unit.id]["n"]),
                     "cumulative": cumulative,
                     "registered": reg,
-                    "cumulative_rate": round(cumulative / reg, 4) if reg else 0.0,
+                    "cumulative_rate": round(participation_rate(cumulative, reg) or 0.0, 4),
                 }
             )
     return rows

@@ -46,6 +46,7 @@ class Sheet:
     title: str
     columns: list[Column]
     rows: list[list[Any]]
+    answers: bool = False  # lists correct answers: only after the contest, or for organizers
 
 
 @dataclass(frozen=True)
@@ -340,7 +341,7 @@ def _question_sheet(stats: list[QuestionStat]) -> Sheet:
         ]
         for s in stats
     ]
-    return Sheet("questions", "题目统计", columns, rows)
+    return Sheet("questions", "题目统计", columns, rows, answers=True)
 
 
 def _about_sheet(contest: Contest, table: standings.Standings, limited: bool) -> Sheet:

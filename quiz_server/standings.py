@@ -1,5 +1,8 @@
 """Standings, aggregated in SQL from stored answers so every process and every restart agrees.
 
+Answers count from their question's reveal: while a question is open nothing a member can ask
+for (score, rank, correct count, branch figures) may depend on whether an answer to it is right.
+
 Members rank by points, ties by less time spent on correct answers (so a member who answered
 nothing cannot win a tie by having used no time). Branches rank by the contest's metric
 (default: average over registered members, so turnout counts), ties by accuracy, then by the
@@ -14,10 +17,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Integer, case, func, select
+from sqlalchemy import Integer, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from .models import Answer, Contest, Participant, Unit
+from .models import Answer, Contest, ContestQuestion, Participant, Unit
 from .orgs import Tree
 
 METRICS: dict[str, str] = {
@@ -56,6 +59,7 @@ class BranchRow:
     time_ms: int
     kind: str = "branch"
     parent_id: int | None = None
+    capped: int | None = None  # rolled-up rows: the summed turnout of their branches
 
     @property
     def total(self) -> int:
@@ -67,13 +71,18 @@ class BranchRow:
 
     @property
     def avg_registered(self) -> float:
-        """Non-participants count as zero; an unknown head-count falls back to participants."""
-        base = self.registered or self.participants
-        return self.score / base if base else 0.0
+        return per_registered(self.score, self.participants, self.registered)
 
     @property
     def participation_rate(self) -> float | None:
-        return self.participants / self.registered if self.registered else None
+        counted = (
+            turnout(self.participants, self.registered) if self.capped is None else self.capped
+        )
+        return participation_rate(counted, self.registered)
+
+    @property
+    def over_registered(self) -> bool:
+        return over_registered(self.participants, self.registered)
 
     @property
     def accuracy(self) -> float:
@@ -88,7 +97,60 @@ class BranchRow:
         return float(value or 0)
 
 
-def _member_totals(contest_id: int) -> Any:
+def participation_rate(participants: int, registered: int) -> float | None:
+    """Participants ÷ registered members, never above 1: seats beyond the head-count (a wrong
+    head-count, or farmed seats) are flagged for the organizer, not counted as more turnout.
+    Rolled up the tree, `participants` is the sum of `turnout` of the branches below."""
+    return min(participants / registered, 1.0) if registered else None
+
+
+def turnout(participants: int, registered: int) -> int:
+    """A branch's participants as far as they count towards participation above it: extra
+    seats in one branch must not lift its agency either."""
+    return min(participants, registered) if registered else participants
+
+
+def over_registered(participants: int, registered: int) -> bool:
+    return bool(registered) and participants > registered
+
+
+def per_registered(score: float, participants: int, registered: int) -> float:
+    """Score averaged over registered members (non-participants count 0), and never over
+    fewer people than took part; an unknown head-count falls back to the participants."""
+    base = max(registered, participants)
+    return score / base if base else 0.0
+
+
+def unrevealed(session: Session, contest_id: int) -> list[int]:
+    """Questions opened and not yet revealed (at most the current one): their answers do not
+    count until the reveal. Outside a question phase this is empty and nothing is filtered."""
+    return list(
+        session.scalars(
+            select(ContestQuestion.id).where(
+                ContestQuestion.contest_id == contest_id,
+                ContestQuestion.opens_at.is_not(None),
+                ContestQuestion.revealed_at.is_(None),
+            )
+        )
+    )
+
+
+def member_score(session: Session, participant: Participant) -> int:
+    hidden = unrevealed(session, participant.contest_id)
+    score = session.scalar(
+        select(func.coalesce(func.sum(Answer.points), 0)).where(
+            Answer.participant_id == participant.id, Answer.contest_question_id.notin_(hidden)
+        )
+    )
+    return int(score or 0)
+
+
+def _member_totals(contest_id: int, hidden: list[int]) -> Any:
+    """Per member: points, correct, answered and time on correct answers; answers to the
+    `hidden` questions (not yet revealed) left out."""
+    counted = Answer.participant_id == Participant.id
+    if hidden:
+        counted = and_(counted, Answer.contest_question_id.notin_(hidden))
     correct = func.coalesce(func.sum(case((Answer.correct, 1), else_=0)), 0)
     return (
         select(
@@ -102,7 +164,7 @@ def _member_totals(contest_id: int) -> Any:
                 "time_ms"
             ),
         )
-        .outerjoin(Answer, Answer.participant_id == Participant.id)
+        .outerjoin(Answer, counted)
         .where(Participant.contest_id == contest_id, Participant.kicked.is_(False))
         .group_by(Participant.id)
     )
@@ -110,7 +172,7 @@ def _member_totals(contest_id: int) -> Any:
 
 def members(session: Session, contest_id: int) -> list[MemberRow]:
     """Every member, best first; equal score and time share a rank."""
-    rows = session.execute(_member_totals(contest_id)).all()
+    rows = session.execute(_member_totals(contest_id, unrevealed(session, contest_id))).all()
     rows.sort(key=lambda r: (-r.score, r.time_ms, r.id))
     return [
         MemberRow(rank, r.id, r.name, r.unit_id, r.score, r.correct, r.answered, r.time_ms)
@@ -123,7 +185,7 @@ def branches(session: Session, contest: Contest, metric: str | None = None) -> l
     metric = metric or contest.settings.get("ranking_metric", "avg_registered")
     if metric not in METRICS:
         raise ValueError(f"unknown ranking metric {metric!r}")
-    totals = _member_totals(contest.id).subquery()
+    totals = _member_totals(contest.id, unrevealed(session, contest.id)).subquery()
     per_unit = {
         r.unit_id: r
         for r in session.execute(
@@ -206,7 +268,15 @@ def rolled_up(session: Session, contest: Contest, metric: str | None = None) -> 
     branch_rows = branches(session, contest, metric)
     metric = metric or contest.settings.get("ranking_metric", "avg_registered")
     full = Tree.load(session)
-    sums = full.rollup({r.unit_id: {k: getattr(r, k) for k in ADDITIVE} for r in branch_rows})
+    sums = full.rollup(
+        {
+            r.unit_id: {
+                **{k: getattr(r, k) for k in ADDITIVE},
+                "capped": turnout(r.participants, r.registered),
+            }
+            for r in branch_rows
+        }
+    )
     above = {a.id: a for r in branch_rows for a in full.ancestors(r.unit_id)}
     rows = [_rolled_row(unit, sums[uid]) for uid, unit in above.items()]
     shown = [full.units[r.unit_id] for r in branch_rows] + list(above.values())
@@ -222,4 +292,12 @@ def rolled_up(session: Session, contest: Contest, metric: str | None = None) -> 
 
 def _rolled_row(unit: Unit, sums: Mapping[str, float]) -> BranchRow:
     values = (int(sums[k]) for k in ADDITIVE)
-    return BranchRow(0, unit.id, unit.name, *values, kind=unit.kind, parent_id=unit.parent_id)
+    return BranchRow(
+        0,
+        unit.id,
+        unit.name,
+        *values,
+        kind=unit.kind,
+        parent_id=unit.parent_id,
+        capped=int(sums["capped"]),
+    )

@@ -15,7 +15,7 @@ from test_pages import CHROMIUM, CHROMIUM_ARGS
 from quiz_server import cli, create_app
 from quiz_server.campaign import Rules, Stage
 from quiz_server.campaign_setup import create_campaign
-from quiz_server.contests import ContestError
+from quiz_server.contests import ROSTER_TRIES_PER_MINUTE, ContestError, create_contest
 from quiz_server.draw import DrawRule
 from quiz_server.extensions import db, socketio
 from quiz_server.messages import REFUSALS
@@ -139,12 +139,6 @@ def test_no_question_payload_carries_the_answer(capp, c, phone):
     text = json.dumps(attempt)
     for key in ("answer", "correct", "correct_ids", "explanation"):
         assert f'"{key}"' not in text
-    _, practice = phone.call("GET", "/practice")
-    assert (
-        practice["questions"]
-        and "answer" not in json.dumps(practice)
-        and "explanation" not in json.dumps(practice)
-    )
     assert answers  # the bank has answers; none of the keys that would carry them went out
     ids = [o["id"] for o in attempt["items"][0]["options"]]
     assert sorted(ids) == sorted(set(ids))
@@ -161,6 +155,7 @@ def test_a_retried_answer_gets_the_same_ack_and_a_change_is_refused(capp, c, pho
     assert (
         refused["reason"] == "already_answered"
         and refused["message"] == REFUSALS["already_answered"]
+        and refused["choice"] == [option]  # the stored choice, as the live refusal carries
     )
     assert phone.answer(attempt["id"], first["position"], ["Z"])["reason"] == "already_answered"
     assert phone.answer(attempt["id"], 1, ["Z"])["reason"] == "no_such_option"
@@ -268,9 +263,53 @@ def test_roster_bound_campaign_admits_only_registered_members(capp, clock):
     c = make_campaign(capp, clock, roster=True)
     p = Phone(capp.test_client(), c["pin"])
     assert p.join("张三", c["branches"][0], member_no="999")["reason"] == "not_on_roster"
-    token = p.join("张三", c["branches"][0], member_no="007")["token"]
-    second_phone = Phone(capp.test_client(), c["pin"])
-    assert second_phone.join("张三", c["branches"][0], member_no="007")["token"] == token
+    assert p.join("张三", c["branches"][0], member_no="007")["token"]
+
+
+def test_a_second_device_on_a_seated_roster_line_gets_no_token_and_is_flagged(capp, clock):
+    c = make_campaign(capp, clock, roster=True)
+    owner = Phone(capp.test_client(), c["pin"])
+    owner.join("张三", c["branches"][0], member_no="007")
+    attempt = owner.start()["attempt"]
+    thief = Phone(capp.test_client(), c["pin"])
+    status, refused = thief.call(
+        "POST", "/join", {"name": "张 三", "branch_id": c["branches"][0], "member_no": "007"}
+    )
+    assert status == 400 and "token" not in refused
+    assert refused["reason"] == "already_joined"
+    assert refused["message"] == "该名单成员已在另一台设备参赛，如需更换设备请联系组织者"
+    assert thief.call("GET", f"/attempts/{attempt['id']}")[0] == 401  # no way into the attempt
+    http = capp.test_client()
+    login(http, c["user"])
+    page = http.get(f"/admin/campaigns/{c['id']}/flags").get_data(as_text=True)
+    assert "同一名单成员多台设备" in page and "张三" in page and "007" in page
+
+
+def test_roster_matches_are_rate_limited_per_address(capp, clock):
+    c = make_campaign(capp, clock, roster=True)
+    guesser = Phone(capp.test_client(), c["pin"])
+    for number in range(ROSTER_TRIES_PER_MINUTE):
+        body = {"name": "张三", "branch_id": c["branches"][0], "member_no": f"9{number:02d}"}
+        assert guesser.call("POST", "/join", body)[1]["reason"] == "not_on_roster"
+    status, refused = guesser.call(
+        "POST", "/join", {"name": "张三", "branch_id": c["branches"][0], "member_no": "007"}
+    )
+    assert status == 429 and refused["reason"] == "roster_rate_limited" and "token" not in refused
+    assert refused["message"] == "核对名单的次数过多，请 1 分钟后再试"
+    elsewhere = Phone(capp.test_client(), c["pin"])  # another address is not held up
+    other = elsewhere.client.post(
+        f"/api/campaign/{c['pin']}/join",
+        json={"name": "张三", "branch_id": c["branches"][0], "member_no": "007"},
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+    )
+    assert other.get_json()["token"]
+    clock.advance(61)
+    assert (
+        guesser.call(
+            "POST", "/join", {"name": "王五", "branch_id": c["branches"][0], "member_no": "1"}
+        )[1]["reason"]
+        == "not_on_roster"
+    )
 
 
 def test_unknown_token_and_foreign_attempt(capp, c, phone):
@@ -300,12 +339,51 @@ def test_fair_play_flags_page_for_organizers(capp, c, phone, clock):
     assert "李四" in page and "shared-device" in page and "2 个姓名" in page
 
 
-def test_practice_checks_an_answer_and_explains(capp, c, phone):
-    questions = phone.call("GET", "/practice?category=c")[1]["questions"]
-    assert questions
+def test_practice_opens_when_the_window_closes_and_checks_an_answer(capp, c, phone, clock):
+    clock.advance(6 * 86400)  # the campaign is over: nothing it can ask is secret any more
+    _, practice = phone.call("GET", "/practice?category=c")
+    questions = practice["questions"]
+    assert len(questions) == 10
+    assert "answer" not in json.dumps(practice) and "explanation" not in json.dumps(practice)
     judge = next(q for q in questions if q["type"] == "judge")
     checked = phone.call("POST", f"/practice/{judge['id']}", {"choice": ["T"]})[1]
     assert checked["correct"] and checked["correct_ids"] == ["T"] and checked["explanation"]
+
+
+def test_the_scripted_practice_attack_gets_no_answer_an_open_contest_can_ask(capp, c, phone):
+    """The attack of the issue: list practice, ask it for every answer, then take an attempt.
+    While the campaign runs, every question it can draw is held back."""
+    assert Phone(capp.test_client(), c["pin"]).call("GET", "/practice")[0] == 401  # no token
+    status, listed = phone.call("GET", "/practice")
+    assert status == 409 and listed["reason"] == "practice_closed" and "questions" not in listed
+    assert listed["message"] == "题目可能出现在进行中的竞赛里，竞赛结束后开放练习"
+    with capp.app_context():
+        ids = [q.id for q in db.session.query(Question)]
+    for question_id in ids:
+        status, body = phone.call("POST", f"/practice/{question_id}", {"choice": ["B"]})
+        assert status == 403 and body["reason"] == "practice_held" and "correct_ids" not in body
+    attempt = phone.start()["attempt"]
+    assert all("correct" not in json.dumps(item) for item in attempt["items"])
+
+
+def test_practice_holds_back_a_live_final_drawn_from_the_same_bank(capp, c, phone, clock):
+    clock.advance(6 * 86400)  # the campaign has closed; a live final is being prepared
+    with capp.app_context():
+        contest = db.session.get(Contest, c["id"])
+        final = create_contest(
+            db.session, title="决赛", bank_version=contest.bank_version,
+            rule=DrawRule(count=2, type={"single": 2}), branches=contest.units, seed=5,
+        )  # fmt: skip
+        drawn = {cq.question_id for cq in final.questions}
+        db.session.commit()
+    listed = {q["id"] for q in phone.call("GET", "/practice")[1]["questions"]}
+    assert len(listed) == 8 and not listed & drawn
+    for question_id in drawn:
+        assert phone.call("POST", f"/practice/{question_id}", {"choice": ["B"]})[0] == 403
+    with capp.app_context():
+        db.session.get(Contest, final.id).phase = "finished"
+        db.session.commit()
+    assert len(phone.call("GET", "/practice")[1]["questions"]) == 10
 
 
 def test_rankings_page_and_json_show_the_rule_and_the_chart(capp, c, phone):
@@ -566,3 +644,90 @@ def test_the_report_workbook_has_campaign_sheets(capp, c, phone):
     assert questions and questions[0][5] == 1  # one answered item
     page = http.get(f"/admin/contests/{c['id']}/results")
     assert page.status_code == 200 and "每日参与" in page.get_data(as_text=True)
+
+
+def test_twenty_scripted_joins_cannot_lift_a_branch_above_full_participation(capp, c, clock):
+    """The farming attack: 20 seats for a 10-member branch from one script, each taking an
+    attempt. Participation stays at 100 %, and the fair-play page flags the branch, the burst
+    from one address and the repeated device id."""
+    for n in range(20):
+        farmed = Phone(capp.test_client(), c["pin"])
+        assert farmed.join(f"假{n}", c["branches"][0], device="script-1")["ok"]
+        attempt = farmed.start()["attempt"]
+        farmed.call("POST", f"/attempts/{attempt['id']}/submit", {})
+        clock.advance(1)
+    rows = Phone(capp.test_client(), c["pin"]).call("GET", "/rankings?level=branch")[1]["rows"]
+    farmed_branch = next(r for r in rows if r["unit_id"] == c["branches"][0])
+    assert farmed_branch["participants"] == 20 and farmed_branch["registered"] == 10
+    assert farmed_branch["participation_rate"] == 1.0 and farmed_branch["over_registered"]
+    agency = Phone(capp.test_client(), c["pin"]).call("GET", "/rankings?level=agency")[1]["rows"]
+    assert agency[0]["participation_rate"] == round(10 / 30, 4)  # the extra 10 lift nothing
+    http = capp.test_client()
+    login(http, c["user"])
+    page = http.get(f"/admin/campaigns/{c['id']}/flags").get_data(as_text=True)
+    assert "参与人数超过注册人数的党支部" in page and "第1党支部" in page
+    assert "127.0.0.1" in page and ">20<" in page  # 20 seats from one address within minutes
+    assert "script-1" in page and "设备标识由手机自行上报" in page
+
+
+def test_a_secretarys_question_statistics_cover_only_their_branches_members(capp, c, clock):
+    """docs/orgs.md: a secretary's statistics describe their own members only."""
+    import csv
+    import io
+
+    from conftest import login
+
+    from quiz_server.models import Unit
+
+    for branch, good in ((c["branches"][0], True), (c["branches"][1], False)):
+        member = Phone(capp.test_client(), c["pin"])
+        member.join("成员", branch)
+        attempt = member.start()["attempt"]
+        right = answers_of(capp, attempt["id"])
+        for item in attempt["items"]:
+            ids = [o["id"] for o in item["options"]]
+            wrong_ids = [next(i for i in ids if i not in right[item["position"]])]
+            member.answer(
+                attempt["id"], item["position"], right[item["position"]] if good else wrong_ids
+            )
+        clock.advance(5)
+    clock.advance(6 * 86400)  # the window has closed: question sheets are open to secretaries
+    with capp.app_context():
+        secretary = make_user(db.session, username="sec", role="secretary")
+        secretary.units = [db.session.get(Unit, c["branches"][0])]
+        db.session.commit()
+        secretary_id = secretary.id
+
+    def pass_rates(user_id):
+        http = capp.test_client()
+        login(http, user_id)
+        response = http.get(f"/admin/contests/{c['id']}/report/campaign_questions.csv")
+        assert response.status_code == 200
+        rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+        return {float(r[6]) for r in rows[1:]}, sum(int(r[5]) for r in rows[1:])
+
+    assert pass_rates(secretary_id) == ({1.0}, 4)  # own member: every answer right
+    rates, answered = pass_rates(c["user"])
+    assert answered == 8 and rates <= {0.0, 0.5, 1.0} and rates != {1.0}
+
+
+def test_an_immediate_review_keeps_back_what_a_live_final_can_still_ask(capp, c, phone):
+    """Review right after the attempt is the campaign's own choice; it never gives away a live
+    final drawn from the same bank while the final can still ask those questions."""
+    with capp.app_context():
+        contest = db.session.get(Contest, c["id"])
+        final = create_contest(
+            db.session, title="决赛", bank_version=contest.bank_version,
+            rule=DrawRule(count=10), branches=contest.units, seed=5,
+        )  # fmt: skip
+        db.session.commit()
+        final_id = final.id
+    attempt = phone.start()["attempt"]
+    phone.call("POST", f"/attempts/{attempt['id']}/submit")
+    result = phone.call("GET", f"/attempts/{attempt['id']}/result")[1]["result"]
+    assert result["review_visible"] and result["review"] == [] and result["review_held"] == 4
+    with capp.app_context():
+        db.session.get(Contest, final_id).phase = "finished"
+        db.session.commit()
+    result = phone.call("GET", f"/attempts/{attempt['id']}/result")[1]["result"]
+    assert len(result["review"]) == 4 and result["review_held"] == 0

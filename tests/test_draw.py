@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from quiz_server.draw import DrawError, DrawRule, draw
+from quiz_server.draw import DrawError, DrawRule, can_draw, draw
 
 
 @dataclass(frozen=True)
@@ -73,3 +73,21 @@ def test_rule_round_trips_through_contest_settings():
 def test_unsatisfiable_rules_are_refused_clearly(rule, message):
     with pytest.raises(DrawError, match=message):
         draw(POOL, rule, 1)
+
+
+@pytest.mark.parametrize(
+    ("rule", "drawable"),
+    [
+        (DrawRule(count=5), {"traffic", "dining", "online", "waste"}),
+        (DrawRule(count=5, category={"traffic": 5}), {"traffic"}),
+        (DrawRule(count=5, category={"traffic": 3, "waste": 2}), {"traffic", "waste"}),
+        (DrawRule(count=5, category={"traffic": 3}), {"traffic", "dining", "online", "waste"}),
+        (DrawRule(count=4, type={"single": 4}, category={"waste": 4}), {"waste"}),
+    ],
+)
+def test_can_draw_names_every_question_a_rule_may_pick(rule, drawable):
+    """Practice holds back what a rule may pick: never less than any real draw picks."""
+    may = {q.category for q in POOL if can_draw(rule, q)}
+    assert may == drawable
+    for seed in range(20):
+        assert all(can_draw(rule, q) for q in draw(POOL, rule, seed))

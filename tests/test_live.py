@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from conftest import login, make_bank, make_branches, make_user
@@ -10,6 +11,7 @@ from sqlalchemy import select
 
 from quiz_server import create_app, live
 from quiz_server.contests import create_contest
+from quiz_server.draw import DrawRule
 from quiz_server.extensions import db, socketio
 from quiz_server.models import Answer, Contest
 
@@ -401,7 +403,8 @@ def test_roster_bound_join_once_per_roster_entry(roster_app):
     first = roster_join(roster_app, "张三", 0, " 0101 ")  # spacing is forgiven
     assert first["ok"] and first["snapshot"]["me"]["name"] == "张三"
     again = roster_join(roster_app, "张 三", 0, "0101")
-    assert again["ok"] is False and again["reason"] == "already_joined"
+    assert again["ok"] is False and again["reason"] == "already_joined" and "token" not in again
+    assert again["message"] == "该名单成员已在另一台设备参赛，如需更换设备请联系组织者"
     other = roster_join(roster_app, "李四", 1, "0101")  # same number, other branch: another person
     assert other["ok"]
     with roster_app.app_context():
@@ -415,3 +418,80 @@ def test_open_contest_ignores_member_number(live_app, t):
     client = socketio.test_client(live_app, namespace="/play")
     payload = {"pin": t["pin"], "name": "任何人", "branch_id": t["branches"][0], "member_no": "x"}
     assert client.emit("join", payload, namespace="/play", callback=True)["ok"]
+
+
+def test_live_roster_matches_are_rate_limited_per_address(roster_app):
+    from quiz_server.contests import ROSTER_TRIES_PER_MINUTE
+
+    for number in range(ROSTER_TRIES_PER_MINUTE):
+        assert roster_join(roster_app, "张三", 0, f"9{number:02d}")["reason"] == "not_on_roster"
+    refused = roster_join(roster_app, "张三", 0, "0101")  # the right number, too late
+    assert refused["ok"] is False and refused["reason"] == "roster_rate_limited"
+    assert "token" not in refused
+
+
+def _figures(app, client, pin):
+    """Everything a member can ask for about scores: own snapshot, own standing, public page."""
+    me = client.emit("sync", {}, namespace="/play", callback=True)["snapshot"]["me"]
+    me = {k: v for k, v in me.items() if k != "answer"}
+    standing = client.emit("standing", {}, namespace="/play", callback=True)
+    page = app.test_client().get(f"/standings/{pin}").get_data(as_text=True)
+    page = re.sub(r"\d\d:\d\d:\d\d", "", page)  # the page's own "updated at" clock
+    return me, standing, page
+
+
+def test_four_phones_answering_a_b_c_d_learn_nothing_before_the_reveal(live_settings, clock):
+    """The probe of the issue: spare seats answer every option; until the reveal no score,
+    rank, correct count or branch figure may move, on sync, on reconnect or on any page."""
+    app = create_app(live_settings)
+    with app.app_context():
+        branches = make_branches(db.session)
+        contest = create_contest(
+            db.session, title="探测", bank_version=make_bank(db.session),
+            rule=DrawRule(count=2, type={"single": 2}), branches=branches,
+            settings={"timing": {"auto_advance": False}}, seed=1,
+        )  # fmt: skip
+        user = make_user(db.session)
+        db.session.commit()
+        t = {"pin": contest.pin, "contest_id": contest.id, "branches": [b.id for b in branches]}
+    http = app.test_client()
+    login(http, user.id)
+    host_client = socketio.test_client(app, namespace="/host", flask_test_client=http)
+    host_client.emit("watch", {"contest_id": t["contest_id"]}, namespace="/host", callback=True)
+    phones = {letter: phone(app, t, f"探{letter}", i % 2) for i, letter in enumerate("ABCD")}
+    control(host_client, t, "start")
+    clock.advance(2)
+    before = {letter: _figures(app, c, t["pin"]) for letter, (c, _) in phones.items()}
+    for letter, (c, _) in phones.items():
+        assert answer(c, 0, [letter])["ok"]
+    clock.advance(1)
+    for letter, (c, joined) in phones.items():
+        assert _figures(app, c, t["pin"]) == before[letter]
+        again = socketio.test_client(
+            app, namespace="/play", auth={"token": joined["token"]}
+        )  # a reconnect's snapshot
+        snap = next(e["args"][0] for e in again.get_received("/play") if e["name"] == "snapshot")
+        assert snap["me"]["score"] == 0 and "correct" not in snap["me"]["answer"]
+    assert len({json.dumps(f[1], sort_keys=True) for f in before.values()}) == 2  # two branches
+    control(host_client, t, "next")  # the reveal
+    after = {letter: _figures(app, c, t["pin"]) for letter, (c, _) in phones.items()}
+    assert [after[x][0]["score"] > 0 for x in "ABCD"] == [False, True, False, False]
+    assert after["B"][1]["rank"] == 1 and after["B"][1]["correct"] == 1
+    assert after["A"][1]["rank"] == 2 and after["A"][1]["correct"] == 0
+    assert after["A"][2] != before["A"][2]  # the public page moves at the reveal, not before
+
+
+def test_a_hall_behind_one_address_joins_a_roster_contest_at_once(roster_app):
+    """Only failed matches count: thirty members on the hall's Wi-Fi all get in."""
+    from quiz_server.contests import ROSTER_TRIES_PER_MINUTE
+    from quiz_server.models import RosterEntry
+
+    t = roster_app.config["T"]
+    with roster_app.app_context():
+        db.session.add_all(
+            RosterEntry(unit_id=t["branches"][0], name=f"成员{n}", member_no=f"2{n:03d}")
+            for n in range(3 * ROSTER_TRIES_PER_MINUTE)
+        )
+        db.session.commit()
+    for n in range(3 * ROSTER_TRIES_PER_MINUTE):
+        assert roster_join(roster_app, f"成员{n}", 0, f"2{n:03d}")["ok"]

@@ -150,7 +150,7 @@ def test_host_page_shows_pin_qr_and_the_public_join_url(client, t):
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert f"http://quiz.test/j/{t['pin']}" in html
-    assert f'src="/host/{t["contest_id"]}/qr.svg"' in html
+    assert f'src="/host/qr/{t["pin"]}.svg"' in html
     assert f'data-contest-id="{t["contest_id"]}"' in html
     assert "礼仪&lt;script&gt;竞答&lt;/script&gt;" in html and "<script>竞答" not in html
     assert page_strings(html)["extend"] == "延长 10 秒"
@@ -167,12 +167,19 @@ def test_join_url_falls_back_to_the_host_the_organizer_used(app, t):
 
 
 def test_qr_code_is_a_public_svg_of_the_join_url(client, t):
-    response = client.get(f"/host/{t['contest_id']}/qr.svg")
+    response = client.get(f"/host/qr/{t['pin']}.svg")
     svg = response.get_data(as_text=True)
     assert response.status_code == 200 and response.mimetype == "image/svg+xml"
     assert svg.lstrip().startswith(("<?xml", "<svg")) and "<path" in svg
     assert f"<title>http://quiz.test/j/{t['pin']}</title>" in svg
-    assert client.get("/host/99999/qr.svg").status_code == 404
+    assert client.get("/host/qr/000000.svg").status_code == 404
+
+
+def test_counting_contest_ids_gives_no_qr_and_no_pin(client, t):
+    """Contest ids count up from 1: the old id route handed out every contest's PIN."""
+    for contest_id in range(1, 11):
+        response = client.get(f"/host/{contest_id}/qr.svg")
+        assert response.status_code == 404 and t["pin"] not in response.get_data(as_text=True)
 
 
 def test_login_page_renders_the_form_and_flashes_a_bad_password(app, client, t):

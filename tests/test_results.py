@@ -11,7 +11,7 @@ from flask import url_for
 from test_standings import seed_results
 
 from quiz_server.extensions import db
-from quiz_server.models import Unit
+from quiz_server.models import Contest, Unit
 
 
 def setup(app, role="organizer", unit_codes=()):
@@ -101,3 +101,36 @@ def test_public_standings_render_the_tree_without_member_names(app, client):
     assert "甲一" not in page and "丙二" not in page
     assert "standings.js" in page and 'data-refresh="10"' in page
     assert client.get("/standings/999999").status_code == 404
+
+
+def test_a_secretary_gets_no_answer_key_of_a_contest_still_in_the_lobby(app, client):
+    """The question sheet lists every drawn question with its answer in draw order: before
+    the contest is over only organizers get it, and they see it labelled 含答案."""
+    contest_id, _, user_id = setup(app, "secretary", ["B1"])
+    login(client, user_id)
+    sheet = client.get(f"/admin/contests/{contest_id}/report/questions.csv")
+    assert sheet.status_code == 403
+    assert "竞赛结束后才向组织者以外的账号开放" in sheet.get_data(as_text=True)
+    assert "B. 乙" not in sheet.get_data(as_text=True)
+    page = client.get(f"/admin/contests/{contest_id}/results").get_data(as_text=True)
+    assert "薄弱环节" not in page and "B. 乙" not in page and "questions.csv" not in page
+    assert "竞赛结束后才向组织者以外的账号开放" in page
+    book = openpyxl.load_workbook(
+        io.BytesIO(client.get(f"/admin/contests/{contest_id}/report.xlsx").data)
+    )
+    assert "题目统计" not in book.sheetnames and "支部排名" in book.sheetnames
+    with app.app_context():
+        db.session.get(Contest, contest_id).phase = "finished"
+        db.session.commit()
+    after = client.get(f"/admin/contests/{contest_id}/report/questions.csv")
+    assert after.status_code == 200 and "B. 乙" in after.get_data(as_text=True)
+
+
+def test_an_organizer_sees_the_answer_key_labelled_before_the_contest(app, client):
+    contest_id, _, user_id = setup(app)
+    login(client, user_id)
+    page = client.get(f"/admin/contests/{contest_id}/results").get_data(as_text=True)
+    assert '薄弱环节：题目统计 <span class="scope-badge">含答案</span>' in page
+    assert '题目统计.csv</a> <span class="scope-badge">含答案</span>' in page
+    sheet = client.get(f"/admin/contests/{contest_id}/report/questions.csv")
+    assert sheet.status_code == 200 and "B. 乙" in sheet.get_data(as_text=True)

@@ -181,3 +181,29 @@ def test_tie_break_rules_are_stated_on_the_standings_page(client, app):
     page = client.get(f"/standings/{pin}").get_data(as_text=True)
     assert standings.TIE_BREAK_NOTE in page
     assert "人均得分（按注册人数）" in page
+
+
+def test_participation_never_exceeds_full_and_is_flagged_on_the_results_page(app):
+    from conftest import login, make_user
+
+    with app.app_context():
+        contest = seed_results(db.session)
+        b2 = db.session.query(Unit).filter_by(code="B2").one()
+        for n in range(6):  # 7 seats for a branch of 4
+            db.session.add(
+                Participant(
+                    contest_id=contest.id, unit_id=b2.id, name=f"多{n}", token=f"x{n:06d}", seed=n
+                )
+            )
+        user = make_user(db.session)
+        db.session.commit()
+        row = next(r for r in standings.branches(db.session, contest) if r.unit_id == b2.id)
+        assert (row.participants, row.participation_rate, row.over_registered) == (7, 1.0, True)
+        assert row.avg_registered == approx(200 / 7)  # never divided by fewer than took part
+        agency = standings.rolled_up(db.session, contest).agencies[0]
+        assert agency.participation_rate == approx(6 / 14)  # B1's 2 + B2's 4, not its 7
+        contest_id, user_id = contest.id, user.id
+    client = app.test_client()
+    login(client, user_id)
+    page = client.get(f"/admin/contests/{contest_id}/results").get_data(as_text=True)
+    assert "参赛人数超过注册人数（参与率按 100% 计" in page and "第二支部" in page

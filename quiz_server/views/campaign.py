@@ -17,14 +17,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from .. import attempts, campaign, charts, rankings
+from .. import attempts, campaign, charts, fairplay, rankings
 from .. import campaign_payloads as cp
+from .. import practice as practice_rules
 from ..auth import role_required
 from ..config import Settings
+from ..engine import Refusal
 from ..extensions import csrf, db
 from ..messages import REFUSALS, strings_for
 from ..models import Attempt, AttemptItem, Contest, Participant, Question
 from ..orgs import Tree
+from ..questions import question_type
 from .player import clean_pin
 
 bp = Blueprint("campaign", __name__)
@@ -138,9 +141,21 @@ def flags(contest_id: int) -> str:
         .order_by(Attempt.started_at.desc())
         .limit(500)
     ).all()
-    devices = attempts.attempts_by_device(db.session, contest)
     return render_template(
-        "admin/campaign_flags.html", contest=contest, rules=rules, flagged=flagged, devices=devices
+        "admin/campaign_flags.html",
+        contest=contest,
+        rules=rules,
+        flagged=flagged,
+        devices=attempts.attempts_by_device(db.session, contest),
+        second_devices=fairplay.second_devices(db.session, contest),
+        bursts=fairplay.bursts(db.session, contest),
+        burst_rule=(fairplay.BURST_SEATS, int(fairplay.BURST_WINDOW.total_seconds() // 60)),
+        join_devices=fairplay.repeated_devices(db.session, contest),
+        over=[
+            r
+            for r in rankings.campaign_unit_rows(db.session, contest, "branch")
+            if r["over_registered"]
+        ],
     )
 
 
@@ -172,10 +187,20 @@ def join(pin: str) -> Any:
         or not isinstance(member_no, str)
     ):
         return refusal("bad_request", 400)
-    joined = attempts.join(db.session, contest, name, branch_id, member_no)
+    device = data.get("device", "")
+    joined = attempts.join(
+        db.session,
+        contest,
+        name,
+        branch_id,
+        member_no,
+        address=request.remote_addr or "",
+        device=device[:DEVICE_MAX] if isinstance(device, str) else "",
+        now=now(),
+    )
+    db.session.commit()  # a refused roster match is recorded too (rate limit, flags)
     if isinstance(joined, str):
-        return refusal(joined, 400)
-    db.session.commit()
+        return refusal(joined, 429 if joined == "roster_rate_limited" else 400)
     return jsonify(ok=True, token=joined.token, name=joined.name)
 
 
@@ -245,9 +270,11 @@ def answer(pin: str, attempt_id: int) -> Any:
     ack = attempts.answer(db.session, contest, found, position, data.get("choice"), now())
     db.session.flush()
     if ack.refusal is not None:
-        finished = found.finished_at is not None
+        extra: dict[str, Any] = {"finished": found.finished_at is not None}
+        if ack.refusal is Refusal.ALREADY_ANSWERED and ack.item is not None and ack.item.choice:
+            extra["choice"] = ack.item.choice.split(",")  # the stored one, as the live ack does
         db.session.commit()
-        return refusal(ack.refusal.value, finished=finished)
+        return refusal(ack.refusal.value, **extra)
     assert ack.item is not None
     payload = cp.answer_ack(ack.item, found)
     rules = attempts.rules_of(contest)
@@ -290,9 +317,9 @@ def result(pin: str, attempt_id: int) -> Any:
     db.session.commit()
     if found.finished_at is None:
         return refusal("attempt_open")
-    return _no_store(
-        jsonify(ok=True, result=cp.result_for_member(rules, found, now(), _ranks(contest, member)))
-    )
+    held = practice_rules.held_back(db.session, contest.bank_version.bank_id, now(), contest.id)
+    payload = cp.result_for_member(rules, found, now(), _ranks(contest, member), held)
+    return _no_store(jsonify(ok=True, result=payload))
 
 
 def _ranks(contest: Contest, member: Participant) -> dict[str, Any]:
@@ -311,26 +338,27 @@ def _ranks(contest: Contest, member: Participant) -> dict[str, Any]:
 
 
 @bp.route(API + "/practice")
-def practice(pin: str) -> Response:
-    """Untimed questions of a category for learning; never scored, never stored."""
+def practice(pin: str) -> Any:
+    """Untimed questions of a category for learning; never scored, never stored. Members only,
+    and only questions no open contest can still ask (quiz_server.practice)."""
     contest = _contest(pin)
-    category = request.args.get("category", "")
-    query = select(Question).where(Question.bank_version_id == contest.bank_version_id)
-    if category:
-        query = query.where(Question.category == category)
-    questions = db.session.scalars(query.order_by(Question.position)).all()
-    return jsonify(ok=True, questions=[cp.practice_question(q) for q in questions])
+    _member(contest)
+    found = practice_rules.questions(db.session, contest, now(), request.args.get("category", ""))
+    if found is None:
+        return refusal("practice_closed")
+    return _no_store(jsonify(ok=True, questions=[cp.practice_question(q) for q in found]))
 
 
 @bp.route(API + "/practice/<int:question_id>", methods=["POST"])
 @csrf.exempt
 def practice_check(pin: str, question_id: int) -> Any:
     contest = _contest(pin)
+    _member(contest)
     question = db.session.get(Question, question_id)
     if question is None or question.bank_version_id != contest.bank_version_id:
         abort(404)
-    from ..questions import question_type
-
+    if not practice_rules.may_practise(db.session, question, now()):
+        return refusal("practice_held", 403)
     choice = question_type(question.type).parse_choice(_body().get("choice"), question.options)
     if choice is None:
         return refusal("no_such_option", 400)

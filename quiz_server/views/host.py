@@ -6,13 +6,14 @@ import io
 
 import segno
 from flask import Blueprint, abort, render_template
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..auth import role_required
 from ..extensions import db
 from ..messages import strings_for
 from ..models import Contest
-from .player import join_url
+from .player import clean_pin, join_url
 
 bp = Blueprint("host", __name__, url_prefix="/host")
 
@@ -36,10 +37,14 @@ def screen(contest_id: int) -> str:
     )
 
 
-@bp.route("/<int:contest_id>/qr.svg")
-def qr(contest_id: int) -> Response:
-    """Public: the code only carries the public join URL, which the PIN already gives away."""
-    contest = _contest_or_404(contest_id)
+@bp.route("/qr/<pin>.svg")
+def qr(pin: str) -> Response:
+    """Public, by PIN: the code carries only the join URL that the PIN already gives. Never by
+    contest id, which counts up and would hand out every contest's PIN."""
+    found = clean_pin(pin)
+    contest = found and db.session.scalar(select(Contest).where(Contest.pin == found))
+    if not contest:
+        abort(404)
     buffer = io.BytesIO()
     # Error level M and a quiet zone of 2 modules read well off a projector at a distance.
     url = join_url(contest.pin)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, current_app, render_template
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from .. import reports, standings
 from ..auth import role_required
+from ..contests import is_finished
 from ..extensions import db
 from ..models import Contest
 from ..orgs import Tree
@@ -48,16 +49,34 @@ def visible_branches(contest: Contest) -> set[int] | None:
     return mine
 
 
+ANSWERS_LATER = "题目统计含正确答案，竞赛结束后才向组织者以外的账号开放。"
+
+
+def answers_visible(contest: Contest) -> bool:
+    """Sheets listing correct answers: organizers always (labelled 含答案), everyone else only
+    once the contest is over, so no answer key leaves the console while questions can be asked."""
+    return current_user.role == "organizer" or is_finished(
+        contest, current_app.config["QUIZ"].clock()
+    )
+
+
+def _sheets(contest: Contest, scope: set[int] | None) -> list[reports.Sheet]:
+    sheets = reports.build(db.session, contest, scope)
+    return sheets if answers_visible(contest) else [s for s in sheets if not s.answers]
+
+
 @bp.route("/admin/contests/<int:contest_id>/results")
 @role_required("organizer", "secretary")
 def contest_results(contest_id: int) -> str:
     contest = _contest_or_404(contest_id)
     scope = visible_branches(contest)
-    sheets = {s.key: s for s in reports.build(db.session, contest, scope)}
+    sheets = {s.key: s for s in _sheets(contest, scope)}
     return render_template(
         "results/contest.html",
         contest=contest,
         sheets=sheets,
+        answers_later=None if answers_visible(contest) else ANSWERS_LATER,
+        over_registered=_over_registered(contest, scope),
         limited=scope is not None,
         metric_label=_metric_label(contest),
         tie_break=standings.TIE_BREAK_NOTE,
@@ -65,6 +84,14 @@ def contest_results(contest_id: int) -> str:
         members_shown=MEMBERS_SHOWN,
         csv_sheets=[s for s in sheets.values() if s.key != "about"],
     )
+
+
+def _over_registered(contest: Contest, scope: set[int] | None) -> list[str]:
+    """Branches with more participants than registered members (capped at 100 %, flagged)."""
+    if contest.mode == "campaign":
+        return []  # the campaign's fair-play page lists them
+    rows = standings.branches(db.session, contest)
+    return [r.name for r in rows if r.over_registered and (scope is None or r.unit_id in scope)]
 
 
 def _metric_label(contest: Contest) -> str:
@@ -77,7 +104,7 @@ def _metric_label(contest: Contest) -> str:
 @role_required("organizer", "secretary")
 def report_xlsx(contest_id: int) -> Response:
     contest = _contest_or_404(contest_id)
-    sheets = reports.build(db.session, contest, visible_branches(contest))
+    sheets = _sheets(contest, visible_branches(contest))
     name = reports.filename(contest, "成绩报表", datetime.now(UTC)) + ".xlsx"
     return download(reports.workbook_bytes(sheets), name, XLSX)
 
@@ -86,9 +113,12 @@ def report_xlsx(contest_id: int) -> Response:
 @role_required("organizer", "secretary")
 def report_csv(contest_id: int, sheet: str) -> Response:
     contest = _contest_or_404(contest_id)
-    found = {s.key: s for s in reports.build(db.session, contest, visible_branches(contest))}
+    built = reports.build(db.session, contest, visible_branches(contest))
+    found = {s.key: s for s in built}
     if sheet not in found:
         abort(404)
+    if found[sheet].answers and not answers_visible(contest):
+        return render_template("errors/403.html", message=ANSWERS_LATER), 403  # type: ignore[return-value]
     name = reports.filename(contest, found[sheet].title, datetime.now(UTC)) + ".csv"
     return download(reports.csv_bytes(found[sheet]), name, "text/csv; charset=utf-8")
 

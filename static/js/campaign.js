@@ -156,7 +156,8 @@
     if (!name) { $("join-error").textContent = S.refusals.name_required; return; }
     if (!picked) { $("join-error").textContent = S.refusals.no_such_branch; return; }
     $("join-btn").disabled = true;
-    api("POST", "/join", { name: name, branch_id: Number(picked.value), member_no: $("member-no").value.trim() })
+    api("POST", "/join", { name: name, branch_id: Number(picked.value), member_no: $("member-no").value.trim(),
+                           device: device() })
       .then(function (res) {
         $("join-btn").disabled = false;
         if (!res.ok) { $("join-error").textContent = res.message; return; }
@@ -408,8 +409,9 @@
       $("r-time").textContent = duration(r.time_ms);
       $("r-rank").textContent = r.rank ? fmt("rank", { rank: r.rank, of: r.of }) : "—";
       $("r-branch").textContent = r.branch.rank ? fmt("branch_rank", { name: r.branch.name, rank: r.branch.rank, of: r.branch.of }) : r.branch.name;
-      $("r-later").hidden = r.review_visible;
-      $("r-later").textContent = r.review_visible ? "" : fmt("review_later", { when: day(r.review_at) });
+      $("r-later").hidden = r.review_visible && !r.review_held;
+      $("r-later").textContent = !r.review_visible ? fmt("review_later", { when: day(r.review_at) })
+        : r.review_held ? fmt("review_held", { n: r.review_held }) : "";
       renderReview(r.review);
       show("screen-result");
     });
@@ -467,6 +469,7 @@
   function loadPractice(category) {
     api("GET", "/practice?category=" + encodeURIComponent(category)).then(function (res) {
       state.practice = res.questions || [];
+      state.practiceNote = res.ok ? "" : res.message;
       for (var i = state.practice.length - 1; i > 0; i--) {
         var j = Math.floor(Math.random() * (i + 1));
         var t = state.practice[i]; state.practice[i] = state.practice[j]; state.practice[j] = t;
@@ -482,7 +485,7 @@
     clear(box);
     $("p-feedback").hidden = true;
     state.pSelected = [];
-    if (!q) { $("p-stem").textContent = S.practice_empty; $("p-type").textContent = ""; return; }
+    if (!q) { $("p-stem").textContent = state.practiceNote || S.practice_empty; $("p-type").textContent = ""; return; }
     $("p-type").textContent = q.type_label;
     $("p-stem").textContent = q.stem;
     box.className = "options" + (q.type === "judge" ? " options-judge" : "");
@@ -509,9 +512,9 @@
     var q = state.practice[state.pIndex % Math.max(state.practice.length, 1)];
     if (!q || !state.pSelected.length) return;
     api("POST", "/practice/" + q.id, { choice: state.pSelected }).then(function (res) {
-      if (!res.ok) return;
       var fb = $("p-feedback");
       clear(fb);
+      if (!res.ok) { fb.className = "practice-feedback"; fb.appendChild(el("p", null, res.message)); fb.hidden = false; return; }
       fb.className = "practice-feedback " + (res.correct ? "is-right" : "is-wrong");
       fb.appendChild(el("p", "review-mark", res.correct ? S.right : S.wrong));
       var names = q.options.filter(function (o) { return res.correct_ids.indexOf(o.id) >= 0; }).map(function (o) { return o.text; });
