@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from .. import uploads
 from ..auth import role_required
 from ..banks import (
+    ParsedBank,
     diff_versions,
     export_xlsx,
     export_yaml,
