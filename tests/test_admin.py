@@ -503,7 +503,7 @@ def test_the_same_seed_draws_the_same_questions_and_a_blank_seed_is_recorded(app
     [
         ({"title": " "}, "请填写竞赛名称"),
         ({"units": []}, "至少选择一个参赛党支部"),
-        ({"quota-category:pets": "7"}, "分类 pets 只有 6 道题，不够配额 7 道"),
+        ({"count": "60", "quota-category:traffic": "59"}, "道题，不够配额 59 道"),
         (
             {"quota-type:judge": "6", "quota-type:single": "6"},
             "题型配额合计 12 道，超过抽题数量 10 道",
