@@ -528,7 +528,7 @@ def test_the_form_lists_quotas_for_the_chosen_version(app, client, console):
     page = client.get(f"/admin/contests/new?bank_version={console['version']}").get_data(
         as_text=True
     )
-    assert 'name="quota-category:morality"' in page and "（共 17 题）" in page
+    assert 'name="quota-category:traffic"' in page and "（共 27 题）" in page
     assert 'name="quota-difficulty:3"' in page and 'name="quota-type:judge"' in page
     assert "机关党委" in page and "第1党支部" in page
 
