@@ -19,7 +19,7 @@ from . import campaign
 from .campaign import CampaignRefusal, Rules
 from .contests import joiner_name, new_participant, roster_seat
 from .draw import DrawError, DrawRule, draw
-from .engine import Refusal
+from .live.engine import Refusal
 from .models import (
     Attempt,
     AttemptItem,

@@ -22,8 +22,8 @@ from .. import campaign_payloads as cp
 from .. import practice as practice_rules
 from ..auth import role_required
 from ..config import Settings
-from ..engine import Refusal
 from ..extensions import csrf, db
+from ..live.engine import Refusal
 from ..messages import REFUSALS, strings_for
 from ..models import Attempt, AttemptItem, Contest, Participant, Question
 from ..orgs import Tree

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from .questions import QuestionType
+from ..questions import QuestionType
 
 
 class Phase(StrEnum):

@@ -18,15 +18,16 @@ from flask import Flask, current_app, request, session
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import engine, i18n, payloads, transport
-from .auth import has_role
-from .config import Settings
-from .contests import joiner_name, new_participant, roster_seat, round_of
+from .. import i18n, transport
+from ..auth import has_role
+from ..config import Settings
+from ..contests import joiner_name, new_participant, roster_seat, round_of
+from ..extensions import db, socketio
+from ..messages import REFUSALS
+from ..models import Answer, Contest, ContestQuestion, Participant, Question
+from ..questions import QuestionType, question_type
+from . import engine, payloads
 from .engine import Phase, Refusal
-from .extensions import db, socketio
-from .messages import REFUSALS
-from .models import Answer, Contest, ContestQuestion, Participant, Question
-from .questions import QuestionType, question_type
 
 log = logging.getLogger(__name__)
 
@@ -377,7 +378,7 @@ def _standings_table(contest_id: int) -> dict[str, Any]:
 
 
 def _build_standings_table(contest_id: int, seq: int | None) -> dict[str, Any]:
-    from . import standings
+    from .. import standings
 
     contest = db.session.get(Contest, contest_id)
     assert contest is not None
@@ -721,7 +722,7 @@ def on_watch(data: dict[str, Any]) -> dict[str, Any]:
     socketio.server.enter_room(
         request.sid, host_room(contest.id, session.get("lang", i18n.HANS)), namespace=HOST
     )  # type: ignore[attr-defined]
-    from .views.player import join_url
+    from ..views.player import join_url
 
     snap = {
         **stamped(phase_payload_of(contest.id)),
