@@ -58,7 +58,7 @@ def server(tmp_path_factory):
     log = data / "server.log"
     env = {
         "QUIZ_DATABASE_URL": url,
-        "QUIZ_SECRET_KEY": "transport-test",
+        "QUIZ_SECRET_KEY": "transport-test-key-of-at-least-32-characters",
         "QUIZ_DATA_DIR": str(data),
         "QUIZ_PUBLIC_URL": PUBLIC,
         "QUIZ_PING_INTERVAL": str(PING_INTERVAL),
