@@ -52,6 +52,10 @@ class Scoring:
 
 @dataclass(frozen=True)
 class Timing:
+    """A contest's phase lengths. `grace_seconds` is not a contest setting: it is the one answer
+    grace of the deployment (`Settings.answer_grace_seconds`), which the live layer puts here so
+    that the reveal waits exactly as long as answers are still taken."""
+
     question_seconds: int = 20
     reveal_seconds: int = 8
     leaderboard_seconds: int = 8
@@ -59,8 +63,9 @@ class Timing:
     auto_advance: bool = True
 
     @classmethod
-    def from_settings(cls, settings: dict[str, Any]) -> Timing:
-        return _from_settings(cls, settings.get("timing", {}))
+    def from_settings(cls, settings: dict[str, Any], grace_seconds: float = 1.5) -> Timing:
+        per_contest = {k: v for k, v in settings.get("timing", {}).items() if k != "grace_seconds"}
+        return replace(_from_settings(cls, per_contest), grace_seconds=grace_seconds)
 
 
 def _from_settings(cls: Any, values: dict[str, Any]) -> Any:

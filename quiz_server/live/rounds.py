@@ -18,7 +18,7 @@ from ..models import Contest
 from . import engine
 from .engine import Phase, Refusal
 from .phase import broadcast
-from .state import now, state
+from .state import now, settings, state
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +70,16 @@ def step(
     return None
 
 
+def timing_of(contest: Contest) -> engine.Timing:
+    """The contest's timing with the deployment's answer grace, the same value the answer path
+    accepts by: the timer reveals at `closes_at + grace`, never while an answer is still taken."""
+    return engine.Timing.from_settings(contest.settings, settings().answer_grace_seconds)
+
+
 def _next_round(
     contest: Contest, rnd: engine.Round, action: str, moment: Any, seconds: int
 ) -> engine.Round | None:
-    timing = engine.Timing.from_settings(contest.settings)
+    timing = timing_of(contest)
     if action == "start":
         if rnd.phase is not Phase.LOBBY or rnd.total == 0:
             return None
@@ -152,7 +158,7 @@ def tick(contest_id: int) -> float | None:
     if contest is None or contest.phase == Phase.FINISHED:
         return None
     rnd = round_of(contest)
-    due = engine.due_at(rnd, engine.Timing.from_settings(contest.settings))
+    due = engine.due_at(rnd, timing_of(contest))
     moment = now()
     if due is None:
         return 1.0
