@@ -23,11 +23,12 @@ from .state import now, settings, state
 log = logging.getLogger(__name__)
 
 WATCH_SECONDS = 5.0
+LIVE, CAMPAIGN = "live", "campaign"  # the values of `contest.mode`
 
 
 def is_campaign(contest: Contest) -> bool:
-    """Campaigns share the contests table but are never run as a live round."""
-    return contest.mode == "campaign"
+    """Campaigns share the contests table but are never run as a live round: no join, no step."""
+    return contest.mode == CAMPAIGN
 
 
 def step(
@@ -41,6 +42,8 @@ def step(
     contest = db.session.get(Contest, contest_id)
     if contest is None:
         return "no_such_contest"
+    if is_campaign(contest):
+        return "campaign_mode"
     before = round_of(contest)
     if expect_seq is not None and expect_seq != before.seq:
         return Refusal.WRONG_PHASE
@@ -171,9 +174,9 @@ def tick(contest_id: int) -> float | None:
 def running_contests() -> list[int]:
     return list(
         db.session.scalars(
-            select(Contest.id).where(
-                Contest.mode == "live", Contest.phase.notin_([Phase.LOBBY, Phase.FINISHED])
-            )
+            select(Contest.id)
+            .filter_by(mode=LIVE)
+            .where(Contest.phase.notin_([Phase.LOBBY, Phase.FINISHED]))
         )
     )
 
