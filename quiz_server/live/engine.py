@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from ..questions import QuestionType
+from ..refusals import Refusal as Refusal  # the engine's answers: re-exported
 
 
 class Phase(StrEnum):
@@ -20,20 +21,6 @@ class Phase(StrEnum):
     REVEAL = "reveal"
     LEADERBOARD = "leaderboard"
     FINISHED = "finished"
-
-
-class Refusal(StrEnum):
-    """Why an answer or a command was not taken. The edge maps each to a Chinese message."""
-
-    NOT_JOINED = "not_joined"
-    KICKED = "kicked"
-    NOT_OPEN = "not_open"
-    TOO_LATE = "too_late"
-    ALREADY_ANSWERED = "already_answered"
-    NO_SUCH_OPTION = "no_such_option"
-    BAD_REQUEST = "bad_request"
-    WRONG_PHASE = "wrong_phase"
-    PAUSED = "paused"
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,11 @@ from .. import practice as practice_rules
 from ..auth import role_required
 from ..config import Settings
 from ..extensions import csrf, db
-from ..live.engine import Refusal
 from ..messages import REFUSALS, strings_for
 from ..models import Attempt, AttemptItem, Contest, Participant, Question
 from ..orgs import Tree
 from ..questions import question_type
+from ..refusals import Refusal
 from .player import clean_pin
 
 bp = Blueprint("campaign", __name__)
