@@ -32,8 +32,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     login_manager.init_app(app)
     i18n.init_app(app)
     _register_blueprints(app)
-    # Handlers are registered at import of `live` (before init_app), so every app gets them.
     from . import live, models  # noqa: F401
+
+    live.init_app(app)  # before socketio.init_app: its namespaces then reach every app
 
     socketio.init_app(
         app,

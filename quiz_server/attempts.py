@@ -19,7 +19,6 @@ from . import campaign
 from .campaign import CampaignRefusal, Rules
 from .contests import joiner_name, new_participant, roster_seat
 from .draw import DrawError, DrawRule, draw
-from .engine import Refusal
 from .models import (
     Attempt,
     AttemptItem,
@@ -29,6 +28,7 @@ from .models import (
     Question,
 )
 from .questions import question_type
+from .refusals import Refusal
 
 
 def rules_of(contest: Contest) -> Rules:

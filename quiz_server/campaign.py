@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .engine import Refusal
+from .refusals import Refusal
 
 DEFAULT_TZ = "Asia/Shanghai"
 COUNTING = {"best": "最高一次", "latest": "最后一次", "sum": "累计得分", "average": "平均得分"}
@@ -24,7 +24,7 @@ TIME_MODES = {"attempt": "整次限时", "question": "每题限时"}
 
 
 class CampaignRefusal(StrEnum):
-    """Why an attempt cannot start; answer refusals reuse `engine.Refusal`."""
+    """Why an attempt cannot start; answer refusals reuse `refusals.Refusal`."""
 
     NOT_STARTED = "campaign_not_started"
     ENDED = "campaign_ended"

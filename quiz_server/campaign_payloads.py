@@ -9,9 +9,9 @@ from typing import Any
 
 from . import campaign
 from .campaign import Rules
+from .live.payloads import ms
 from .messages import REFUSALS
 from .models import Attempt, AttemptItem, Contest, Participant, Question
-from .payloads import ms
 from .questions import question_type
 
 

@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import campaign, engine
+from . import campaign
 from .draw import DrawError, DrawRule, draw
+from .live import engine
 from .models import (
     BankVersion,
     Contest,

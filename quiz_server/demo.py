@@ -17,7 +17,7 @@ from .banks import latest_version, load_bundled_banks
 from .campaign import Rules
 from .campaign_setup import create_campaign, window
 from .contests import create_contest
-from .engine import Phase
+from .live.engine import Phase
 from .models import Contest, Participant, Unit, User
 from .questions import question_type
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from .contests import is_finished
 from .draw import DrawRule, can_draw
-from .engine import Phase
+from .live.engine import Phase
 from .models import BankVersion, Contest, ContestQuestion, Question
 
 

@@ -27,16 +27,6 @@ class FakeClock:
         self.now += timedelta(seconds=seconds)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_live_caches():
-    """`live` keeps per-process caches keyed by contest id, and ids restart in every test's
-    database: without this a test sees the questions of an earlier test's contest."""
-    from quiz_server import live
-
-    for cache in (live._asked, live._phase_cache, live._standings_cache):
-        cache.clear()
-
-
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

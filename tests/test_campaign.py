@@ -9,7 +9,7 @@ import pytest
 
 from quiz_server import campaign
 from quiz_server.campaign import CampaignRefusal, Counted, ItemState, Past, Result, Rules, Stage
-from quiz_server.engine import Refusal
+from quiz_server.refusals import Refusal
 
 START = datetime(2026, 11, 22, 16, 0, tzinfo=UTC)  # 2026-11-23 00:00 in Shanghai
 END = START + timedelta(days=7)

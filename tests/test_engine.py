@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from quiz_server import engine
-from quiz_server.engine import Phase, Refusal, Round, Scoring, Streak, Timing, Window
+from quiz_server.live import engine
+from quiz_server.live.engine import Phase, Refusal, Round, Scoring, Streak, Timing, Window
 from quiz_server.questions import QUESTION_TYPES
 
 T = Timing(question_seconds=20, reveal_seconds=5, leaderboard_seconds=5, grace_seconds=1.5)

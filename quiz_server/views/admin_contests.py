@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from .. import engine
 from ..auth import role_required
 from ..campaign import Rules
 from ..campaign_setup import create_campaign
@@ -22,6 +21,7 @@ from ..campaign_setup import window as campaign_window
 from ..contests import ContestError, create_contest
 from ..draw import DIMENSIONS, DrawRule
 from ..extensions import db
+from ..live import engine
 from ..messages import strings_for
 from ..models import Bank, BankVersion, Contest, Unit
 from ..orgs import Tree

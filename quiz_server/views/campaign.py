@@ -22,12 +22,12 @@ from .. import campaign_payloads as cp
 from .. import practice as practice_rules
 from ..auth import role_required
 from ..config import Settings
-from ..engine import Refusal
 from ..extensions import csrf, db
 from ..messages import REFUSALS, strings_for
 from ..models import Attempt, AttemptItem, Contest, Participant, Question
 from ..orgs import Tree
 from ..questions import question_type
+from ..refusals import Refusal
 from .player import clean_pin
 
 bp = Blueprint("campaign", __name__)

@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import standings
+from .. import standings
+from ..models import Answer, Contest, ContestQuestion, Participant, Unit
+from ..questions import question_type
 from .engine import Phase
-from .models import Answer, Contest, ContestQuestion, Participant, Unit
-from .questions import question_type
 
 LEADERBOARD_SIZE = 10
 

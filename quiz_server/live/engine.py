@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from .questions import QuestionType
+from ..questions import QuestionType
+from ..refusals import Refusal as Refusal  # the engine's answers: re-exported
 
 
 class Phase(StrEnum):
@@ -20,20 +21,6 @@ class Phase(StrEnum):
     REVEAL = "reveal"
     LEADERBOARD = "leaderboard"
     FINISHED = "finished"
-
-
-class Refusal(StrEnum):
-    """Why an answer or a command was not taken. The edge maps each to a Chinese message."""
-
-    NOT_JOINED = "not_joined"
-    KICKED = "kicked"
-    NOT_OPEN = "not_open"
-    TOO_LATE = "too_late"
-    ALREADY_ANSWERED = "already_answered"
-    NO_SUCH_OPTION = "no_such_option"
-    BAD_REQUEST = "bad_request"
-    WRONG_PHASE = "wrong_phase"
-    PAUSED = "paused"
 
 
 @dataclass(frozen=True)
@@ -52,6 +39,10 @@ class Scoring:
 
 @dataclass(frozen=True)
 class Timing:
+    """A contest's phase lengths. `grace_seconds` is not a contest setting: it is the one answer
+    grace of the deployment (`Settings.answer_grace_seconds`), which the live layer puts here so
+    that the reveal waits exactly as long as answers are still taken."""
+
     question_seconds: int = 20
     reveal_seconds: int = 8
     leaderboard_seconds: int = 8
@@ -59,8 +50,9 @@ class Timing:
     auto_advance: bool = True
 
     @classmethod
-    def from_settings(cls, settings: dict[str, Any]) -> Timing:
-        return _from_settings(cls, settings.get("timing", {}))
+    def from_settings(cls, settings: dict[str, Any], grace_seconds: float = 1.5) -> Timing:
+        per_contest = {k: v for k, v in settings.get("timing", {}).items() if k != "grace_seconds"}
+        return replace(_from_settings(cls, per_contest), grace_seconds=grace_seconds)
 
 
 def _from_settings(cls: Any, values: dict[str, Any]) -> Any:

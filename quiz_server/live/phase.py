@@ -1,0 +1,76 @@
+"""The room's payload of the current phase, built once per phase per process, and its broadcast."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import bindparam, select
+
+from ..extensions import db, socketio
+from ..models import Contest
+from . import payloads
+from .rooms import HOST, PLAY, emit_localised
+from .state import now, state
+
+_CURRENT_SEQ = select(Contest.__table__.c.seq).where(Contest.__table__.c.id == bindparam("cid"))  # type: ignore[attr-defined]
+
+
+def current_seq(contest_id: int) -> int | None:
+    """One indexed read: enough to tell whether a per-phase cache is still good."""
+    return db.session.execute(_CURRENT_SEQ, {"cid": contest_id}).scalar()
+
+
+def phase_payload_of(contest_id: int) -> dict[str, Any]:
+    """The room's payload for the contest's current phase, built once per phase per process;
+    a reconnect storm costs one light query per phone, not a payload build each."""
+    phases = state().phases
+    seq = current_seq(contest_id)
+    cached = phases.get(contest_id)
+    if cached is not None and cached["seq"] == seq:
+        return cached
+    if wait_for_builder(("phase", contest_id, seq)):
+        cached = phases.get(contest_id)
+        if cached is not None and cached["seq"] == seq:
+            return cached
+    with building(("phase", contest_id, seq)):
+        contest = db.session.get(Contest, contest_id)
+        assert contest is not None
+        cached = payloads.phase_payload(db.session, contest)
+        phases[contest_id] = cached
+    return cached
+
+
+def wait_for_builder(key: tuple[Any, ...]) -> bool:
+    """When another request of this process is already building `key`, wait for it (True)
+    instead of building it again: a thousand phones asking at once cost one build."""
+    event = state().builders.get(key)
+    if event is None:
+        return False
+    event.wait(10)
+    return True
+
+
+@contextmanager
+def building(key: tuple[Any, ...]) -> Iterator[None]:
+    builders = state().builders
+    event = builders.setdefault(key, socketio.server.eio.create_event())
+    try:
+        yield
+    finally:
+        event.set()
+        builders.pop(key, None)
+
+
+def stamped(payload: dict[str, Any]) -> dict[str, Any]:
+    return {**payload, "server_now": payloads.ms(now())}
+
+
+def broadcast(contest_id: int) -> None:
+    """One emit per audience (phones in 简体, phones in 繁體, the host), whatever the number of phones."""
+    contest = db.session.get(Contest, contest_id)
+    assert contest is not None
+    payload = stamped(phase_payload_of(contest.id))
+    emit_localised("phase", payload, contest_id, PLAY)
+    emit_localised("phase", payload, contest_id, HOST)

@@ -1,0 +1,45 @@
+"""A member's own standing on request: ranks of every member and branch, computed once per
+phase per process and kept for the requests that arrive spread over the leaderboard phase."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import standings
+from ..extensions import db
+from ..models import Contest
+from .phase import building, current_seq, wait_for_builder
+from .state import state
+
+
+def ranks_of(contest_id: int) -> dict[str, Any]:
+    """`{members: {pid: {score, rank, correct}}, branches: {unit_id: {name, rank}}, of, branch_of}`."""
+    cache = state().ranks
+    seq = current_seq(contest_id)
+    cached = cache.get(contest_id)
+    if cached is not None and cached[0] == seq:
+        return cached[1]
+    if wait_for_builder(("standings", contest_id, seq)):
+        cached = cache.get(contest_id)
+        if cached is not None and cached[0] == seq:
+            return cached[1]
+    with building(("standings", contest_id, seq)):
+        table = _build(contest_id)
+        cache[contest_id] = (seq, table)
+        return table
+
+
+def _build(contest_id: int) -> dict[str, Any]:
+    contest = db.session.get(Contest, contest_id)
+    assert contest is not None
+    members = standings.members(db.session, contest_id)
+    branches = standings.branches(db.session, contest)
+    return {
+        "members": {
+            m.participant_id: {"score": m.score, "rank": m.rank, "correct": m.correct}
+            for m in members
+        },
+        "branches": {b.unit_id: {"name": b.name, "rank": b.rank} for b in branches},
+        "of": len(members),
+        "branch_of": len(branches),
+    }
