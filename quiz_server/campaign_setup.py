@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from . import rankings
 from .campaign import COUNTING, REVIEW, TIME_MODES, Rules, Stage
-from .contests import ContestError, create_contest
+from .contests import DEFAULT_RANKING, ContestError, Mode, create_contest
 from .draw import DrawRule
 from .models import BankVersion, Contest, Unit
 
@@ -33,7 +33,7 @@ def create_campaign(
     _check(rules, ranking or {})
     settings = {
         "campaign": rules.to_settings(),
-        "rankings": {**rankings.DEFAULT_RANKING, **(ranking or {})},
+        "rankings": {**DEFAULT_RANKING, **(ranking or {})},
     }
     return create_contest(
         session,
@@ -43,7 +43,7 @@ def create_campaign(
         branches=branches,
         settings=settings,
         seed=seed,
-        mode="campaign",
+        mode=Mode.CAMPAIGN,
         roster_bound=roster_bound,
     )
 

@@ -17,6 +17,7 @@ from sqlalchemy import Integer, delete, func, select
 from sqlalchemy.orm import Session
 
 from . import campaign
+from .contests import rules_of, settings_of
 from .models import Attempt, CampaignScore, Contest, Participant
 from .orgs import Tree
 from .standings import over_registered, participation_rate, per_registered, turnout
@@ -33,11 +34,6 @@ METRICS = {
     "composite": "综合得分",
 }
 RATES = ("participation_rate", "full_mark_rate")  # already 0–1: used as they are in a composite
-DEFAULT_RANKING: dict[str, Any] = {
-    "metric": "composite",
-    "weights": {"participation_rate": 0.7, "attempts_per_member": 0.3},
-    "tie_break": ["participation_rate", "full_marks", "attempts_per_member"],
-}
 
 
 @dataclass(frozen=True)
@@ -66,7 +62,7 @@ def _rule_columns(rule: str) -> tuple[Any, Any]:
 
 
 def _rule(contest: Contest) -> str:
-    return campaign.Rules.from_settings(contest.settings["campaign"]).counting
+    return rules_of(contest).counting
 
 
 def member_results(session: Session, contest: Contest) -> list[MemberResult]:
@@ -158,7 +154,7 @@ class UnitRow:
 
 
 def ranking_config(contest: Contest) -> dict[str, Any]:
-    return {**DEFAULT_RANKING, **contest.settings.get("rankings", {})}
+    return settings_of(contest).ranking
 
 
 def unit_rows(session: Session, contest: Contest, level: str) -> list[UnitRow]:
@@ -278,7 +274,7 @@ def campaign_unit_rows(session: Session, contest: Contest, level: str) -> list[d
 
 
 def campaign_days(contest: Contest, today: datetime) -> list[date]:
-    rules = campaign.Rules.from_settings(contest.settings["campaign"])
+    rules = rules_of(contest)
     first = campaign.local_day(rules, rules.starts_at)
     last = campaign.local_day(rules, min(today, rules.ends_at - timedelta(seconds=1)))
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
@@ -288,7 +284,7 @@ def daily_participation_rows(
     session: Session, contest: Contest, now: datetime | None = None
 ) -> list[dict[str, Any]]:
     """Per unit and day: members who took an attempt that day, and the cumulative rate."""
-    rules = campaign.Rules.from_settings(contest.settings["campaign"])
+    rules = rules_of(contest)
     days = campaign_days(contest, now or rules.ends_at)
     tree = Tree.load(session)
     daily, first = _daily_per_branch(session, contest)

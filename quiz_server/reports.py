@@ -24,6 +24,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from . import standings
+from .contests import is_campaign
 from .models import Answer, Contest, ContestQuestion
 from .orgs import KINDS
 from .questions import question_type
@@ -175,7 +176,7 @@ def build(
     session: Session, contest: Contest, branch_ids: Collection[int] | None = None
 ) -> list[Sheet]:
     """Every sheet of the contest's report; `branch_ids` limits it to those branches' rows."""
-    if contest.mode == "campaign":
+    if is_campaign(contest):
         from . import campaign_report
 
         return campaign_report.sheets(session, contest, branch_ids)

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Integer, and_, case, func, select
 from sqlalchemy.orm import Session
 
+from .contests import settings_of
 from .models import Answer, Contest, ContestQuestion, Participant, Unit
 from .orgs import Tree
 
@@ -182,7 +183,7 @@ def members(session: Session, contest_id: int) -> list[MemberRow]:
 
 def branches(session: Session, contest: Contest, metric: str | None = None) -> list[BranchRow]:
     """Every participating branch, ranked by `metric` (default: the contest's choice)."""
-    metric = metric or contest.settings.get("ranking_metric", "avg_registered")
+    metric = metric or settings_of(contest).ranking_metric
     if metric not in METRICS:
         raise ValueError(f"unknown ranking metric {metric!r}")
     totals = _member_totals(contest.id, unrevealed(session, contest.id)).subquery()
@@ -266,7 +267,7 @@ def rolled_up(session: Session, contest: Contest, metric: str | None = None) -> 
 
     Ratios come from the sums (Tree.rollup), so an agency's average weighs its branches by size."""
     branch_rows = branches(session, contest, metric)
-    metric = metric or contest.settings.get("ranking_metric", "avg_registered")
+    metric = metric or settings_of(contest).ranking_metric
     full = Tree.load(session)
     sums = full.rollup(
         {

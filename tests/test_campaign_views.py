@@ -10,16 +10,17 @@ from datetime import timedelta
 import pytest
 from click.testing import CliRunner
 from conftest import login, make_bank, make_branches, make_user
+from sqlalchemy import func, select
 from test_pages import CHROMIUM, CHROMIUM_ARGS
 
-from quiz_server import cli, create_app
+from quiz_server import cli, contests, create_app
 from quiz_server.campaign import Rules, Stage
 from quiz_server.campaign_setup import create_campaign
 from quiz_server.contests import ROSTER_TRIES_PER_MINUTE, ContestError, create_contest
 from quiz_server.draw import DrawRule
 from quiz_server.extensions import db, socketio
 from quiz_server.messages import REFUSALS
-from quiz_server.models import Attempt, Contest, Question, RosterEntry
+from quiz_server.models import Attempt, Contest, ContestQuestion, Question, RosterEntry
 
 
 @pytest.fixture
@@ -448,6 +449,18 @@ def test_campaign_quotas_are_honoured_and_impossible_ones_refused(capp, clock):
     p.join("配额", 0 + p.client.get(f"/api/campaign/{pin}").get_json()["branches"][0]["id"])
     types = sorted(i["type"] for i in p.start()["attempt"]["items"])
     assert types == ["judge", "multiple", "single"]
+
+
+def test_a_campaign_stores_no_live_question_rows_and_its_mode_is_typed(capp, c):
+    with capp.app_context():
+        contest = db.session.get(Contest, c["id"])
+        stored = db.session.scalar(
+            select(func.count()).where(ContestQuestion.contest_id == c["id"])
+        )
+        assert stored == 0
+        assert contests.mode_of(contest) is contests.Mode.CAMPAIGN
+        assert contests.settings_of(contest).draw == DrawRule(count=4)
+        assert contests.rules_of(contest).ends_at > contests.rules_of(contest).starts_at
 
 
 def test_live_join_refuses_a_campaign_with_a_clear_message(capp, c):
