@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from .models import Attempt, AttemptItem, Contest, Participant, Question
 from .orgs import Tree
 from .questions import question_type
+from .ranking import METRICS
 from .rankings import LEVELS, campaign_unit_rows, daily_participation_rows
 from .reports import ONE, PERCENT, TWO, WHOLE, Column, Sheet, choice_text
 
@@ -20,14 +21,14 @@ UNIT_COLUMNS = [
     ("unit", Column("单位", None, 24)),
     ("parent", Column("上级单位", None, 20)),
     ("registered", Column("注册党员数", WHOLE)),
-    ("participants", Column("参与人数", WHOLE)),
-    ("participation_rate", Column("参与率", PERCENT)),
-    ("avg_registered", Column("人均计分成绩（按注册人数）", TWO, 16)),
-    ("avg_participants", Column("人均计分成绩（按参与人数）", TWO, 16)),
-    ("full_marks", Column("满分人数", WHOLE)),
-    ("full_mark_rate", Column("满分率", PERCENT)),
+    ("participants", Column(METRICS["participants"].label, WHOLE)),
+    ("participation_rate", Column(METRICS["participation_rate"].label, PERCENT)),
+    ("avg_registered", Column(METRICS["avg_registered"].label, TWO, 16)),
+    ("avg_participants", Column(METRICS["avg_participants"].label, TWO, 16)),
+    ("full_marks", Column(METRICS["full_marks"].label, WHOLE)),
+    ("full_mark_rate", Column(METRICS["full_mark_rate"].label, PERCENT)),
     ("attempts", Column("作答次数", WHOLE)),
-    ("attempts_per_member", Column("人均作答次数", TWO)),
+    ("attempts_per_member", Column(METRICS["attempts_per_member"].label, TWO)),
     ("metric", Column("排名指标值", "0.0000", 12)),
 ]
 DAILY_COLUMNS = [

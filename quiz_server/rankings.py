@@ -2,8 +2,9 @@
 and activity, aggregated in SQL from stored attempts so every process and restart agrees.
 
 Per member the counting rule picks one result (best, latest, sum or average of finished
-attempts); per branch SQL sums them; `orgs.Tree.rollup` carries the sums up the tree, and the
-ratios are computed from the sums at each level.
+attempts); per branch SQL sums them; `ranking.roll_up` carries the sums up the tree, and the
+ratios are computed from the sums at each level. A participant is a member with at least one
+finished attempt. Metric labels, participation and the rank function come from `ranking`.
 """
 
 from __future__ import annotations
@@ -16,24 +17,16 @@ from typing import Any
 from sqlalchemy import Integer, delete, func, select
 from sqlalchemy.orm import Session
 
-from . import campaign
+from . import campaign, ranking
 from .contests import rules_of, settings_of
 from .models import Attempt, CampaignScore, Contest, Participant
 from .orgs import Tree
-from .standings import over_registered, participation_rate, per_registered, turnout
+from .ranking import over_registered, participation_rate, per_participant, per_registered
 
 LEVELS = {"branch": "党支部", "agency": "机关党委", "system": "系统党委"}
-METRICS = {
-    "participation_rate": "参与率",
-    "avg_registered": "人均得分（按注册人数）",
-    "avg_participants": "人均得分（按参与人数）",
-    "full_mark_rate": "满分率",
-    "full_marks": "满分人数",
-    "attempts_per_member": "人均作答次数",
-    "participants": "参与人数",
-    "composite": "综合得分",
-}
-RATES = ("participation_rate", "full_mark_rate")  # already 0–1: used as they are in a composite
+METRICS = ranking.labels(ranking.CAMPAIGN_METRICS)
+# Already 0–1: used as they are in a composite, where other metrics are normalised.
+RATES = tuple(k for k in ranking.CAMPAIGN_METRICS if ranking.is_percentage(k))
 
 
 @dataclass(frozen=True)
@@ -130,22 +123,22 @@ class UnitRow:
     score: float
     full_marks: int
     attempts: int
-    capped: int = 0  # participants counted towards participation (standings.turnout)
+    capped: int = 0  # participants counted towards participation (ranking.turnout)
     rank: int = 0
     metric: float = 0.0
     values: dict[str, float] | None = None
 
     def value(self, name: str) -> float:
         if name == "participation_rate":
-            return participation_rate(self.capped, self.registered) or 0.0
+            return participation_rate(self.capped, self.registered)
         if name == "avg_registered":
             return per_registered(self.score, self.participants, self.registered)
         if name == "avg_participants":
-            return self.score / self.participants if self.participants else 0.0
+            return per_participant(self.score, self.participants)
         if name == "full_mark_rate":
-            return self.full_marks / self.participants if self.participants else 0.0
+            return per_participant(self.full_marks, self.participants)
         if name == "attempts_per_member":
-            return self.attempts / self.participants if self.participants else 0.0
+            return per_participant(self.attempts, self.participants)
         if name in ("full_marks", "participants", "attempts", "registered"):
             return float(getattr(self, name))
         if name == "composite" and self.values is not None:
@@ -160,8 +153,7 @@ def ranking_config(contest: Contest) -> dict[str, Any]:
 def unit_rows(session: Session, contest: Contest, level: str) -> list[UnitRow]:
     """Units of one level, ranked by the contest's metric and then its tie-break chain."""
     tree = Tree.load(session)
-    per_branch = _branch_totals(session, contest)
-    sums = tree.rollup(per_branch)
+    sums = ranking.roll_up(tree, _branch_totals(session, contest))
     wanted = {a.id for b in contest.units for a in (b, *tree.ancestors(b.id))}
     rows = [
         UnitRow(
@@ -196,7 +188,6 @@ def _branch_totals(session: Session, contest: Contest) -> dict[int, Counter[str]
         if unit_id in totals:
             totals[unit_id].update(
                 participants=participants,
-                capped=turnout(participants, totals[unit_id]["registered"]),
                 score=float(points or 0),
                 attempts=int(attempts),
                 full=int(full),
@@ -206,7 +197,8 @@ def _branch_totals(session: Session, contest: Contest) -> dict[int, Counter[str]
 
 def rank_units(rows: list[UnitRow], config: dict[str, Any]) -> list[UnitRow]:
     """Score each row by the metric (a weighted composite normalises non-rates by the level's
-    maximum), sort by it and then the tie-break chain, and give equal rows equal ranks."""
+    maximum) and rank by `ranking.rank`: the metric, then the config's tie-break chain (each
+    higher first), then the name."""
     weights: dict[str, float] = config.get("weights", {})
     tops = {name: max((r.value(name) for r in rows), default=0.0) for name in weights}
     for row in rows:
@@ -214,13 +206,12 @@ def rank_units(rows: list[UnitRow], config: dict[str, Any]) -> list[UnitRow]:
             "composite": sum(w * _normalised(row, n, tops[n]) for n, w in weights.items())
         }
         row.metric = row.value(config["metric"])
-    chain = [config["metric"], *config.get("tie_break", [])]
-    key = {id(r): tuple(round(-r.value(n), 9) for n in chain) for r in rows}
-    rows.sort(key=lambda r: (key[id(r)], r.name))
-    for index, row in enumerate(rows):
-        same = index and key[id(rows[index - 1])] == key[id(row)]
-        row.rank = rows[index - 1].rank if same else index + 1
-    return rows
+    names = [config["metric"], *config.get("tie_break", [])]
+    chain = [lambda r, n=n: r.value(n) for n in names]
+    ranked = ranking.rank(rows, chain, lambda r: r.name)
+    for place, row in ranked:
+        row.rank = place
+    return [row for _place, row in ranked]
 
 
 def _normalised(row: UnitRow, name: str, top: float) -> float:
@@ -309,7 +300,7 @@ def daily_participation_rows(
                     "participants": int(day_sums[day][unit.id]["n"]),
                     "cumulative": cumulative,
                     "registered": reg,
-                    "cumulative_rate": round(participation_rate(cumulative, reg) or 0.0, 4),
+                    "cumulative_rate": round(participation_rate(cumulative, reg), 4),
                 }
             )
     return rows

@@ -28,6 +28,7 @@ from .contests import is_campaign
 from .models import Answer, Contest, ContestQuestion
 from .orgs import KINDS
 from .questions import question_type
+from .ranking import METRICS
 from .spreadsheets import csv_field, xlsx_text
 
 GROUP_SHARE = 0.27  # Kelley's upper and lower 27 % groups for the discrimination index
@@ -204,22 +205,21 @@ def build(
 
 METRIC_COLUMNS = [
     Column("注册党员数", WHOLE),
-    Column("参赛人数", WHOLE),
-    Column("参与率", PERCENT),
-    Column("总得分", WHOLE),
-    Column("人均得分（按参赛人数）", TWO, 14),
-    Column("人均得分（按注册人数）", TWO, 14),
-    Column("正确率", PERCENT),
+    Column(METRICS["participants"].label, WHOLE),
+    Column(METRICS["participation_rate"].label, PERCENT),
+    Column(METRICS["total"].label, WHOLE),
+    Column(METRICS["avg_participants"].label, TWO, 14),
+    Column(METRICS["avg_registered"].label, TWO, 14),
+    Column(METRICS["accuracy"].label, PERCENT),
     Column("答对平均用时（秒）", ONE, 14),
 ]
 
 
 def _metric_values(row: standings.BranchRow) -> list[Any]:
-    rate = row.participation_rate
     return [
         row.registered,
         row.participants,
-        round(rate, 4) if rate is not None else None,
+        round(row.participation_rate, 4),
         row.score,
         round(row.avg_participants, 2),
         round(row.avg_registered, 2),
