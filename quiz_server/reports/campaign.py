@@ -9,12 +9,13 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from .models import Attempt, AttemptItem, Contest, Participant, Question
-from .orgs import Tree
-from .questions import question_type
-from .ranking import METRICS
-from .rankings import LEVELS, campaign_unit_rows, daily_participation_rows
-from .reports import ONE, PERCENT, TWO, WHOLE, Column, Sheet, choice_text
+from ..models import Attempt, AttemptItem, Contest, Participant, Question
+from ..orgs import Tree
+from ..questions import question_type
+from ..ranking import METRICS
+from ..rankings import LEVELS, campaign_unit_rows, daily_participation_rows
+from .questions import choice_text
+from .sheets import ONE, PERCENT, TWO, WHOLE, Column, Sheet
 
 UNIT_COLUMNS = [
     ("rank", Column("排名", WHOLE, 6)),
