@@ -724,6 +724,36 @@ def test_a_secretarys_question_statistics_cover_only_their_branches_members(capp
     assert answered == 8 and rates <= {0.0, 0.5, 1.0} and rates != {1.0}
 
 
+def test_the_campaign_question_sheet_has_discrimination_like_the_live_one(capp, c, clock):
+    """A member who got everything right and one who got everything wrong: every question the
+    first answered separates the two groups fully (区分度 1)."""
+    import csv
+    import io
+
+    from conftest import login
+
+    for branch, good in ((c["branches"][0], True), (c["branches"][1], False)):
+        member = Phone(capp.test_client(), c["pin"])
+        member.join("成员", branch)
+        attempt = member.start()["attempt"]
+        right = answers_of(capp, attempt["id"])
+        for item in attempt["items"]:
+            ids = [o["id"] for o in item["options"]]
+            wrong_ids = [next(i for i in ids if i not in right[item["position"]])]
+            member.answer(
+                attempt["id"], item["position"], right[item["position"]] if good else wrong_ids
+            )
+        clock.advance(5)
+    http = capp.test_client()
+    login(http, c["user"])
+    response = http.get(f"/admin/contests/{c['id']}/report/campaign_questions.csv")
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    column = rows[0].index("区分度")
+    by_pass_rate = {float(r[column]) for r in rows[1:] if float(r[6]) == 1.0}
+    assert by_pass_rate == {1.0}
+    assert {float(r[column]) for r in rows[1:] if float(r[6]) == 0.0} <= {0.0}
+
+
 def test_an_immediate_review_keeps_back_what_a_live_final_can_still_ask(capp, c, phone):
     """Review right after the attempt is the campaign's own choice; it never gives away a live
     final drawn from the same bank while the final can still ask those questions."""
