@@ -15,7 +15,7 @@ from test_pages import CHROMIUM, CHROMIUM_ARGS
 
 from quiz_server import cli, contests, create_app
 from quiz_server.campaign import Rules, Stage
-from quiz_server.campaign_setup import create_campaign
+from quiz_server.campaign.setup import create_campaign
 from quiz_server.contests import ROSTER_TRIES_PER_MINUTE, ContestError, create_contest
 from quiz_server.draw import DrawRule
 from quiz_server.extensions import db, socketio

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from quiz_server import ranking, rankings, standings
+from quiz_server import ranking, standings
+from quiz_server.campaign import rankings
 
 
 def test_a_metric_key_has_one_label_in_both_modes():

@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..campaign.rankings import LEVELS, campaign_unit_rows, daily_participation_rows, member_results
 from ..models import Attempt, AttemptItem, Contest, Participant, Question
 from ..orgs import Tree
 from ..questions import question_type
 from ..ranking import METRICS
-from ..rankings import LEVELS, campaign_unit_rows, daily_participation_rows, member_results
 from .questions import Figures, answer_figures, choice_text, wrong_text
 from .sheets import ONE, PERCENT, TWO, WHOLE, Column, Sheet
 

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .engine import Refusal
+from ..engine import Refusal
 
 DEFAULT_TZ = "Asia/Shanghai"
 COUNTING = {"best": "最高一次", "latest": "最后一次", "sum": "累计得分", "average": "平均得分"}

@@ -7,13 +7,13 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from . import campaign
-from .campaign import Rules
-from .contests import settings_of
-from .messages import REFUSALS
-from .models import Attempt, AttemptItem, Contest, Participant, Question
-from .payloads import ms
-from .questions import question_type
+from .. import campaign
+from ..contests import settings_of
+from ..messages import REFUSALS
+from ..models import Attempt, AttemptItem, Contest, Participant, Question
+from ..payloads import ms
+from ..questions import question_type
+from .rules import Rules
 
 
 def options_of(question: Question, order: list[str] | None = None) -> list[dict[str, str]]:

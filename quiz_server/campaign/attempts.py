@@ -15,12 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import campaign
-from .campaign import CampaignRefusal, Rules
-from .contests import joiner_name, new_participant, roster_seat, settings_of
-from .draw import DrawError, draw
-from .engine import Refusal
-from .models import (
+from .. import campaign
+from ..contests import joiner_name, new_participant, roster_seat, settings_of
+from ..draw import DrawError, draw
+from ..engine import Refusal
+from ..models import (
     Attempt,
     AttemptItem,
     CampaignScore,
@@ -28,7 +27,8 @@ from .models import (
     Participant,
     Question,
 )
-from .questions import question_type
+from ..questions import question_type
+from .rules import CampaignRefusal, Rules
 
 
 def rules_of(contest: Contest) -> Rules:

@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import Integer, delete, func, select
 from sqlalchemy.orm import Session
 
-from . import campaign, ranking
-from .contests import rules_of, settings_of
-from .models import Attempt, CampaignScore, Contest, Participant
-from .orgs import Tree
-from .ranking import over_registered, participation_rate, per_participant, per_registered
+from .. import campaign, ranking
+from ..contests import rules_of, settings_of
+from ..models import Attempt, CampaignScore, Contest, Participant
+from ..orgs import Tree
+from ..ranking import over_registered, participation_rate, per_participant, per_registered
 
 LEVELS = {"branch": "党支部", "agency": "机关党委", "system": "系统党委"}
 METRICS = ranking.labels(ranking.CAMPAIGN_METRICS)
