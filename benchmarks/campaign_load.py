@@ -52,10 +52,9 @@ def app_for(database_url: str, data_dir: Path):
 
 def seed_campaign(app, members: int, questions: int, branches: int = 10):
     """A campaign open now, members already joined (their tokens are returned)."""
-    from quiz_server import attempts
     from quiz_server.banks import latest_version, load_bundled_banks
-    from quiz_server.campaign import Rules
-    from quiz_server.campaign_setup import create_campaign
+    from quiz_server.campaign import Rules, attempts
+    from quiz_server.campaign.setup import create_campaign
     from quiz_server.extensions import db
 
     with app.app_context():
@@ -189,7 +188,7 @@ def seed_rankings(app, members: int, per_member: int) -> int:
     from quiz_server import campaign
     from quiz_server.banks import latest_version, load_bundled_banks
     from quiz_server.campaign import Rules
-    from quiz_server.campaign_setup import create_campaign
+    from quiz_server.campaign.setup import create_campaign
     from quiz_server.extensions import db
     from quiz_server.models import Attempt, CampaignScore, Participant, Unit
 
@@ -292,7 +291,7 @@ def seed_rankings(app, members: int, per_member: int) -> int:
 
 
 def run_rankings(args: argparse.Namespace) -> None:
-    from quiz_server import rankings
+    from quiz_server.campaign import rankings
     from quiz_server.extensions import db
     from quiz_server.models import Contest
 

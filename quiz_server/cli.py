@@ -1,4 +1,5 @@
-"""The `quiz-server` command."""
+"""The `quiz-server` command: the groups of each package (`banks`, `orgs`, `contests`) wired
+in, plus the set-up and serving commands."""
 
 from __future__ import annotations
 
@@ -25,8 +26,11 @@ def main() -> None:
 
 def _attach_groups() -> None:
     from .banks.commands import banks
+    from .campaign.commands import contests
+    from .orgs.commands import orgs
 
-    main.add_command(banks)
+    for group in (banks, orgs, contests):
+        main.add_command(group)
 
 
 _attach_groups()
@@ -74,31 +78,6 @@ def users_create(username: str, role: str, password: str) -> None:
             f"could not create {username!r}: {err.__class__.__name__}"
         ) from err
     click.echo(f"created {role} {username}")
-
-
-@main.group()
-def orgs() -> None:
-    """Organisation tree (组织架构): units, registered head-counts and optional rosters."""
-
-
-@orgs.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.pass_context
-@with_app_context
-def orgs_import(ctx: click.Context, file: Path) -> None:
-    """Check a CSV or xlsx org file and store it (updates by unit code); nothing if any error."""
-    from .extensions import db
-    from .orgfile import import_file
-
-    summary, errors = import_file(db.session, file.name, file.read_bytes())
-    for error in errors:
-        click.echo(str(error), err=True)
-    if summary is None:
-        db.session.rollback()
-        click.echo(f"failed: {file} ({len(errors)} errors, nothing stored)", err=True)
-        ctx.exit(1)
-    db.session.commit()
-    click.echo(f"ok: {file}: {summary}")
 
 
 # ------------------------------------------------------------------ serving
@@ -220,78 +199,6 @@ def _print_campaign(public: str, pin: str) -> None:
     click.echo("  Campaign (网络竞答, self-paced attempts over days):")
     click.echo(f"    Phones    : {public}/c/{pin}")
     click.echo(f"    Rankings  : {public}/rankings/{pin}\n")
-
-
-@main.group()
-def contests() -> None:
-    """Contests: create campaigns (网络竞答) from the command line."""
-
-
-@contests.command("create-campaign")
-@click.option("--title", required=True)
-@click.option("--bank", "bank_slug", required=True, help="bank id (its latest version is pinned)")
-@click.option("--count", default=10, show_default=True, help="questions per attempt")
-@click.option("--start", required=True, help="first day, YYYY-MM-DD (midnight in --tz)")
-@click.option("--days", default=7, show_default=True, help="length of the window in days")
-@click.option("--tz", default="Asia/Shanghai", show_default=True)
-@click.option(
-    "--branches",
-    "branch_codes",
-    default="",
-    help="unit codes, comma-separated (default: every branch)",
-)
-@click.option("--per-day", type=int, default=3, show_default=True)
-@click.option("--total", type=int, default=None)
-@click.option("--weekly-stages", is_flag=True, help="one stage per week, each with its own limit")
-@click.option(
-    "--per-stage", type=int, default=None, help="attempts per stage (with --weekly-stages)"
-)
-@click.option(
-    "--time-mode", type=click.Choice(["attempt", "question"]), default="attempt", show_default=True
-)
-@click.option(
-    "--seconds", type=int, default=600, show_default=True, help="per attempt, or per question"
-)
-@click.option(
-    "--counting",
-    type=click.Choice(["best", "latest", "sum", "average"]),
-    default="best",
-    show_default=True,
-)
-@click.option(
-    "--review",
-    type=click.Choice(["immediate", "after_close"]),
-    default="immediate",
-    show_default=True,
-)
-@click.option("--metric", default="composite", show_default=True)
-@click.option(
-    "--weights", default="participation_rate=0.7,attempts_per_member=0.3", show_default=True
-)
-@click.option(
-    "--tie-break", default="participation_rate,full_marks,attempts_per_member", show_default=True
-)
-@click.option(
-    "--fast-ms", type=int, default=1500, show_default=True, help="flag answers faster than this"
-)
-@click.option(
-    "--hidden-limit", type=int, default=None, help="hand in after the page was hidden this often"
-)
-@click.option("--roster-bound", is_flag=True)
-@with_app_context
-def contests_create_campaign(**opts: object) -> None:
-    """Create a campaign contest and print its phone and rankings URLs."""
-    from .campaign_setup import campaign_from_options
-    from .contests import ContestError
-    from .extensions import db
-
-    try:
-        contest = campaign_from_options(db.session, opts)
-        db.session.commit()
-    except (ContestError, ValueError) as err:
-        raise click.ClickException(str(err)) from err
-    click.echo(f"created campaign {contest.id}  PIN {contest.pin}")
-    click.echo(f"  phones  : /c/{contest.pin}\n  rankings: /rankings/{contest.pin}")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,16 @@
-"""Creating contests: PINs, the question draw, participating branches, live round state."""
+"""Contests: the two modes, the one typed reader of `contest.settings`, creating a contest (PIN,
+question draw, participating branches), live round state, and joining (both modes)."""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from . import campaign
@@ -28,6 +31,82 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "scoring": {},
     "ranking_metric": "avg_registered",
 }
+# A campaign's unit ranking (settings["rankings"]): the metric, a composite's weights, and the
+# metrics compared, in order, when two units tie on it.
+DEFAULT_RANKING: dict[str, Any] = {
+    "metric": "composite",
+    "weights": {"participation_rate": 0.7, "attempts_per_member": 0.3},
+    "tie_break": ["participation_rate", "full_marks", "attempts_per_member"],
+}
+
+
+class Mode(StrEnum):
+    """How a contest runs: a live round the organizer steps through, or a campaign of
+    self-paced timed attempts over days. Stored as the string in `Contest.mode`."""
+
+    LIVE = "live"
+    CAMPAIGN = "campaign"
+
+
+def mode_of(contest: Contest) -> Mode:
+    return Mode(contest.mode)
+
+
+def is_campaign(contest: Contest) -> bool:
+    return contest.mode == Mode.CAMPAIGN
+
+
+def is_live(contest: Contest) -> bool:
+    return contest.mode == Mode.LIVE
+
+
+def in_mode(mode: Mode) -> ColumnElement[bool]:
+    """The SQL condition for contests of one mode, for queries over many contests."""
+    return Contest.mode == mode.value
+
+
+@dataclass(frozen=True)
+class ContestSettings:
+    """Everything `contest.settings` holds, typed; the one place that reads the stored JSON.
+
+    `campaign` is the campaign's rules (None for a live round); `ranking` the campaign's unit
+    ranking config (metric, weights, tie_break) with the defaults filled in."""
+
+    timing: engine.Timing = field(default_factory=engine.Timing)
+    scoring: engine.Scoring = field(default_factory=engine.Scoring)
+    draw: DrawRule | None = None
+    ranking_metric: str = "avg_registered"
+    campaign: campaign.Rules | None = None
+    ranking: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_RANKING))
+
+    @classmethod
+    def read(cls, values: Mapping[str, Any]) -> ContestSettings:
+        return cls(
+            timing=engine.Timing.from_settings(dict(values)),
+            scoring=engine.Scoring.from_settings(dict(values)),
+            draw=DrawRule.from_settings(values["draw"]) if "draw" in values else None,
+            ranking_metric=str(values.get("ranking_metric") or "avg_registered"),
+            campaign=campaign.Rules.from_settings(values["campaign"])
+            if "campaign" in values
+            else None,
+            ranking={**DEFAULT_RANKING, **values.get("rankings", {})},
+        )
+
+    @property
+    def rules(self) -> campaign.Rules:
+        """The campaign's rules; a live round has none, and asking for them is a bug."""
+        if self.campaign is None:
+            raise ValueError("a live round has no campaign rules")
+        return self.campaign
+
+
+def settings_of(contest: Contest) -> ContestSettings:
+    return ContestSettings.read(contest.settings or {})
+
+
+def rules_of(contest: Contest) -> campaign.Rules:
+    """A campaign's rules (window, limits, counting, review)."""
+    return settings_of(contest).rules
 
 
 class ContestError(ValueError):
@@ -50,23 +129,24 @@ def create_contest(
     branches: Sequence[Unit],
     settings: dict[str, Any] | None = None,
     seed: int | None = None,
-    mode: str = "live",
+    mode: Mode = Mode.LIVE,
     roster_bound: bool = False,
 ) -> Contest:
-    """Add a contest with its drawn questions to the session (the caller commits).
+    """Add a contest to the session (the caller commits); a live round with its drawn questions.
 
     `rule` is a draw rule or just a count; the rule and the seed are stored with the contest,
-    so the draw can be reproduced."""
+    so the draw can be reproduced. A campaign draws per attempt, so it stores no question rows,
+    but its rule is still checked against the bank here."""
     if not branches:
         raise ContestError("至少选择一个参赛党支部")
     rule = DrawRule(count=rule) if isinstance(rule, int) else rule
     merged = {**DEFAULT_SETTINGS, **(settings or {}), "draw": rule.to_settings()}
     seed = secrets.randbelow(2**31) if seed is None else seed
-    timing = engine.Timing.from_settings(merged)
+    timing = ContestSettings.read(merged).timing
     contest = Contest(
         pin=new_pin(session),
         title=title,
-        mode=mode,
+        mode=Mode(mode).value,
         bank_version=bank_version,
         settings=merged,
         draw_seed=seed,
@@ -77,7 +157,7 @@ def create_contest(
         drawn = draw(bank_version.questions, rule, seed)
     except DrawError as err:
         raise ContestError(str(err)) from err
-    for position, question in enumerate(drawn):
+    for position, question in enumerate(drawn if mode == Mode.LIVE else ()):
         contest.questions.append(
             ContestQuestion(
                 position=position,
@@ -93,8 +173,8 @@ def create_contest(
 def is_finished(contest: Contest, now: datetime) -> bool:
     """Over for good: a live round that has ended, a campaign whose window has closed. Until
     then its questions can still be asked, so nothing but the organizer's console shows answers."""
-    if contest.mode == "campaign":
-        return now >= campaign.Rules.from_settings(contest.settings["campaign"]).ends_at
+    if is_campaign(contest):
+        return now >= rules_of(contest).ends_at
     return contest.phase == engine.Phase.FINISHED
 
 

@@ -11,11 +11,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import attempts
 from .auth import create_user, set_password
 from .banks import latest_version, load_bundled_banks
-from .campaign import Rules
-from .campaign_setup import create_campaign, window
+from .campaign import Rules, attempts
+from .campaign.setup import create_campaign, window
 from .contests import create_contest
 from .live.engine import Phase
 from .models import Contest, Participant, Unit, User

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .contests import is_finished
+from .contests import Mode, in_mode, is_finished, settings_of
 from .draw import DrawRule, can_draw
 from .live.engine import Phase
 from .models import BankVersion, Contest, ContestQuestion, Question
@@ -32,7 +32,7 @@ def held_back(
             .join(Contest, Contest.id == ContestQuestion.contest_id)
             .where(
                 Contest.id != (besides or 0),
-                Contest.mode == "live",
+                in_mode(Mode.LIVE),
                 Contest.phase != Phase.FINISHED.value,
                 Contest.bank_version_id.in_(versions),
                 ContestQuestion.revealed_at.is_(None),
@@ -40,12 +40,12 @@ def held_back(
         )
     )
     campaigns = session.scalars(
-        select(Contest).where(Contest.mode == "campaign", Contest.bank_version_id.in_(versions))
+        select(Contest).where(in_mode(Mode.CAMPAIGN), Contest.bank_version_id.in_(versions))
     )
     for contest in campaigns:
         if contest.id == besides or is_finished(contest, now):
             continue
-        rule = DrawRule.from_settings(contest.settings["draw"])
+        rule = settings_of(contest).draw or DrawRule(count=0)
         pool = session.execute(
             select(Question.qid, Question.category, Question.difficulty, Question.type).where(
                 Question.bank_version_id == contest.bank_version_id

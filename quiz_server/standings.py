@@ -7,29 +7,27 @@ Members rank by points, ties by less time spent on correct answers (so a member 
 nothing cannot win a tie by having used no time). Branches rank by the contest's metric
 (default: average over registered members, so turnout counts), ties by accuracy, then by the
 average time per correct answer. Agencies and systems roll up from their branches' sums and
-rank by the same metric and tie-breaks.
+rank by the same metric and tie-breaks. A participant is a member who joined the round and was
+not removed. Metric labels, participation, ranking and the roll-up come from `ranking`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Integer, and_, case, func, select
 from sqlalchemy.orm import Session
 
+from . import ranking
+from .contests import settings_of
 from .models import Answer, Contest, ContestQuestion, Participant, Unit
 from .orgs import Tree
+from .ranking import over_registered, participation_rate, per_registered, turnout
 
-METRICS: dict[str, str] = {
-    "avg_registered": "人均得分（按注册人数）",
-    "avg_participants": "人均得分（按参赛人数）",
-    "total": "总得分",
-    "participation_rate": "参与率",
-    "accuracy": "正确率",
-}
+METRICS: dict[str, str] = ranking.labels(ranking.LIVE_METRICS)
 TIE_BREAK_NOTE = "同分时依次比较：正确率（高者在前）、答对题目的平均用时（短者在前）。"
 MEMBER_TIE_BREAK_NOTE = "个人同分时，答对题目的总用时短者在前。"
 
@@ -67,14 +65,14 @@ class BranchRow:
 
     @property
     def avg_participants(self) -> float:
-        return self.score / self.participants if self.participants else 0.0
+        return ranking.per_participant(self.score, self.participants)
 
     @property
     def avg_registered(self) -> float:
         return per_registered(self.score, self.participants, self.registered)
 
     @property
-    def participation_rate(self) -> float | None:
+    def participation_rate(self) -> float:
         counted = (
             turnout(self.participants, self.registered) if self.capped is None else self.capped
         )
@@ -95,30 +93,6 @@ class BranchRow:
     def metric(self, name: str) -> float:
         value = getattr(self, name)
         return float(value or 0)
-
-
-def participation_rate(participants: int, registered: int) -> float | None:
-    """Participants ÷ registered members, never above 1: seats beyond the head-count (a wrong
-    head-count, or farmed seats) are flagged for the organizer, not counted as more turnout.
-    Rolled up the tree, `participants` is the sum of `turnout` of the branches below."""
-    return min(participants / registered, 1.0) if registered else None
-
-
-def turnout(participants: int, registered: int) -> int:
-    """A branch's participants as far as they count towards participation above it: extra
-    seats in one branch must not lift its agency either."""
-    return min(participants, registered) if registered else participants
-
-
-def over_registered(participants: int, registered: int) -> bool:
-    return bool(registered) and participants > registered
-
-
-def per_registered(score: float, participants: int, registered: int) -> float:
-    """Score averaged over registered members (non-participants count 0), and never over
-    fewer people than took part; an unknown head-count falls back to the participants."""
-    base = max(registered, participants)
-    return score / base if base else 0.0
 
 
 def unrevealed(session: Session, contest_id: int) -> list[int]:
@@ -173,16 +147,16 @@ def _member_totals(contest_id: int, hidden: list[int]) -> Any:
 def members(session: Session, contest_id: int) -> list[MemberRow]:
     """Every member, best first; equal score and time share a rank."""
     rows = session.execute(_member_totals(contest_id, unrevealed(session, contest_id))).all()
-    rows.sort(key=lambda r: (-r.score, r.time_ms, r.id))
+    chain = (lambda r: r.score, lambda r: -r.time_ms)
     return [
-        MemberRow(rank, r.id, r.name, r.unit_id, r.score, r.correct, r.answered, r.time_ms)
-        for rank, r in zip(_ranks(rows, lambda r: (r.score, r.time_ms)), rows, strict=True)
+        MemberRow(place, r.id, r.name, r.unit_id, r.score, r.correct, r.answered, r.time_ms)
+        for place, r in ranking.rank(rows, chain, lambda r: r.name)
     ]
 
 
 def branches(session: Session, contest: Contest, metric: str | None = None) -> list[BranchRow]:
     """Every participating branch, ranked by `metric` (default: the contest's choice)."""
-    metric = metric or contest.settings.get("ranking_metric", "avg_registered")
+    metric = metric or settings_of(contest).ranking_metric
     if metric not in METRICS:
         raise ValueError(f"unknown ranking metric {metric!r}")
     totals = _member_totals(contest.id, unrevealed(session, contest.id)).subquery()
@@ -212,27 +186,9 @@ def _branch_row(unit: Unit, agg: Any) -> BranchRow:
 
 
 def _rank_branches(rows: list[BranchRow], metric: str) -> list[BranchRow]:
-    def key(r: BranchRow) -> tuple[float, float, float]:
-        return (-round(r.metric(metric), 9), -round(r.accuracy, 9), r.avg_time_ms)
-
-    rows.sort(key=lambda r: (*key(r), r.unit_id))
-    ranks = _ranks(rows, key)
-    return [BranchRow(rank, *_fields(r)[1:]) for rank, r in zip(ranks, rows, strict=True)]
-
-
-def _fields(row: BranchRow) -> tuple[Any, ...]:
-    return tuple(getattr(row, f) for f in row.__dataclass_fields__)
-
-
-def _ranks(rows: Iterable[Any], key: Any) -> list[int]:
-    """Competition ranking (1, 2, 2, 4): rows already sorted; equal keys share a rank."""
-    ranks: list[int] = []
-    previous = object()
-    for index, row in enumerate(rows):
-        k = key(row)
-        ranks.append(ranks[-1] if k == previous else index + 1)
-        previous = k
-    return ranks
+    """The metric, then accuracy, then the shorter average time per correct answer."""
+    chain = (lambda r: r.metric(metric), lambda r: r.accuracy, lambda r: -r.avg_time_ms)
+    return [replace(r, rank=place) for place, r in ranking.rank(rows, chain, lambda r: r.name)]
 
 
 ADDITIVE = ("participants", "registered", "score", "correct", "answered", "time_ms")
@@ -266,16 +222,10 @@ def rolled_up(session: Session, contest: Contest, metric: str | None = None) -> 
 
     Ratios come from the sums (Tree.rollup), so an agency's average weighs its branches by size."""
     branch_rows = branches(session, contest, metric)
-    metric = metric or contest.settings.get("ranking_metric", "avg_registered")
+    metric = metric or settings_of(contest).ranking_metric
     full = Tree.load(session)
-    sums = full.rollup(
-        {
-            r.unit_id: {
-                **{k: getattr(r, k) for k in ADDITIVE},
-                "capped": turnout(r.participants, r.registered),
-            }
-            for r in branch_rows
-        }
+    sums = ranking.roll_up(
+        full, {r.unit_id: {k: getattr(r, k) for k in ADDITIVE} for r in branch_rows}
     )
     above = {a.id: a for r in branch_rows for a in full.ancestors(r.unit_id)}
     rows = [_rolled_row(unit, sums[uid]) for uid, unit in above.items()]

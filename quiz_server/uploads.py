@@ -21,7 +21,7 @@ from typing import Any
 from flask import current_app
 
 from .banks.parsed import BankError, ParsedBank, ParsedQuestion
-from .orgfile import OrgError, OrgFile, RosterLine, UnitLine
+from .orgs.file import OrgError, OrgFile, RosterLine, UnitLine
 
 PARSE_SECONDS = 20  # wall clock for the child, its ~1–2 s start-up included
 PARSE_MEMORY_MB = 1024  # the child's address space; about 100 MB of it is the interpreter
@@ -113,7 +113,7 @@ def _answer(job: dict[str, Any], data: bytes) -> dict[str, Any]:
 
         bank, errors = parse_bytes(job["name"], data)
         return {"bank": _plain(bank), "errors": [_plain(e) for e in errors]}
-    from .orgfile import check_bytes
+    from .orgs.file import check_bytes
 
     known = {code: (kind, parent) for code, (kind, parent) in job["known"].items()}
     found, problems = check_bytes(job["name"], data, known)

@@ -10,16 +10,17 @@ from datetime import timedelta
 import pytest
 from click.testing import CliRunner
 from conftest import login, make_bank, make_branches, make_user
+from sqlalchemy import func, select
 from test_pages import CHROMIUM, CHROMIUM_ARGS
 
-from quiz_server import cli, create_app
+from quiz_server import cli, contests, create_app
 from quiz_server.campaign import Rules, Stage
-from quiz_server.campaign_setup import create_campaign
+from quiz_server.campaign.setup import create_campaign
 from quiz_server.contests import ROSTER_TRIES_PER_MINUTE, ContestError, create_contest
 from quiz_server.draw import DrawRule
 from quiz_server.extensions import db, socketio
 from quiz_server.messages import REFUSALS
-from quiz_server.models import Attempt, Contest, Question, RosterEntry
+from quiz_server.models import Attempt, Contest, ContestQuestion, Question, RosterEntry
 
 
 @pytest.fixture
@@ -450,6 +451,18 @@ def test_campaign_quotas_are_honoured_and_impossible_ones_refused(capp, clock):
     assert types == ["judge", "multiple", "single"]
 
 
+def test_a_campaign_stores_no_live_question_rows_and_its_mode_is_typed(capp, c):
+    with capp.app_context():
+        contest = db.session.get(Contest, c["id"])
+        stored = db.session.scalar(
+            select(func.count()).where(ContestQuestion.contest_id == c["id"])
+        )
+        assert stored == 0
+        assert contests.mode_of(contest) is contests.Mode.CAMPAIGN
+        assert contests.settings_of(contest).draw == DrawRule(count=4)
+        assert contests.rules_of(contest).ends_at > contests.rules_of(contest).starts_at
+
+
 def test_live_join_refuses_a_campaign_with_a_clear_message(capp, c):
     client = socketio.test_client(capp, namespace="/play")
     ack = client.emit(
@@ -709,6 +722,36 @@ def test_a_secretarys_question_statistics_cover_only_their_branches_members(capp
     assert pass_rates(secretary_id) == ({1.0}, 4)  # own member: every answer right
     rates, answered = pass_rates(c["user"])
     assert answered == 8 and rates <= {0.0, 0.5, 1.0} and rates != {1.0}
+
+
+def test_the_campaign_question_sheet_has_discrimination_like_the_live_one(capp, c, clock):
+    """A member who got everything right and one who got everything wrong: every question the
+    first answered separates the two groups fully (区分度 1)."""
+    import csv
+    import io
+
+    from conftest import login
+
+    for branch, good in ((c["branches"][0], True), (c["branches"][1], False)):
+        member = Phone(capp.test_client(), c["pin"])
+        member.join("成员", branch)
+        attempt = member.start()["attempt"]
+        right = answers_of(capp, attempt["id"])
+        for item in attempt["items"]:
+            ids = [o["id"] for o in item["options"]]
+            wrong_ids = [next(i for i in ids if i not in right[item["position"]])]
+            member.answer(
+                attempt["id"], item["position"], right[item["position"]] if good else wrong_ids
+            )
+        clock.advance(5)
+    http = capp.test_client()
+    login(http, c["user"])
+    response = http.get(f"/admin/contests/{c['id']}/report/campaign_questions.csv")
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    column = rows[0].index("区分度")
+    by_pass_rate = {float(r[column]) for r in rows[1:] if float(r[6]) == 1.0}
+    assert by_pass_rate == {1.0}
+    assert {float(r[column]) for r in rows[1:] if float(r[6]) == 0.0} <= {0.0}
 
 
 def test_an_immediate_review_keeps_back_what_a_live_final_can_still_ask(capp, c, phone):

@@ -11,7 +11,7 @@ from test_live import answer, control, host, live_app, phone, right, t  # noqa: 
 
 from quiz_server import live
 from quiz_server.campaign import Rules
-from quiz_server.campaign_setup import create_campaign
+from quiz_server.campaign.setup import create_campaign
 from quiz_server.extensions import db
 from quiz_server.models import Contest, Unit
 

@@ -10,11 +10,12 @@ from conftest import ROOT, login, make_user
 from sqlalchemy import select
 from test_standings import seed_results
 
-from quiz_server import orgfile, standings
+from quiz_server import standings
 from quiz_server.cli import main
 from quiz_server.extensions import db
 from quiz_server.models import RosterEntry
 from quiz_server.orgs import Tree
+from quiz_server.orgs import file as orgfile
 
 HEAD = "单位编码,单位名称,层级,上级编码,注册党员数\n"
 SAMPLE_XLSX = ROOT / "samples" / "orgs-template.xlsx"

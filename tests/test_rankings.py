@@ -8,9 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from conftest import make_bank
 
-from quiz_server import rankings
-from quiz_server.campaign import Rules
-from quiz_server.campaign_setup import create_campaign
+from quiz_server.campaign import Rules, rankings
+from quiz_server.campaign.setup import create_campaign
 from quiz_server.charts import participation_chart
 from quiz_server.extensions import db
 from quiz_server.models import Attempt, Participant, Unit

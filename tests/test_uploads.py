@@ -18,10 +18,11 @@ from conftest import ROOT, login, make_user
 from servers import free_port, start_gunicorn, stop
 from test_admin import token
 
-from quiz_server import create_app, orgfile, uploads
+from quiz_server import create_app, uploads
 from quiz_server.auth import create_user
 from quiz_server.config import Settings
 from quiz_server.extensions import db
+from quiz_server.orgs import file as orgfile
 
 LIMIT = 5 * 1024 * 1024
 

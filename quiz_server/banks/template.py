@@ -14,7 +14,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..questions import LETTERS, QUESTION_TYPES
-from ..spreadsheets import text_cell
+from ..reports.sheets import text_cell
 from .parsed import ParsedBank, ParsedQuestion
 
 QUESTION_SHEET = "题目"

@@ -4,7 +4,6 @@ chooses its fields, and nothing built before a reveal carries the correct answer
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,13 +12,10 @@ from sqlalchemy.orm import Session
 from .. import standings
 from ..models import Answer, Contest, ContestQuestion, Participant, Unit
 from ..questions import question_type
+from ..wire import ms
 from .engine import Phase
 
 LEADERBOARD_SIZE = 10
-
-
-def ms(moment: datetime | None) -> int | None:
-    return None if moment is None else int(moment.timestamp() * 1000)
 
 
 def question_for_player(cq: ContestQuestion) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, select
 
 from ..extensions import db, socketio
 from ..models import Contest
+from ..wire import ms
 from . import payloads
 from .rooms import HOST, PLAY, emit_localised
 from .state import now, state
@@ -64,7 +65,7 @@ def building(key: tuple[Any, ...]) -> Iterator[None]:
 
 
 def stamped(payload: dict[str, Any]) -> dict[str, Any]:
-    return {**payload, "server_now": payloads.ms(now())}
+    return {**payload, "server_now": ms(now())}
 
 
 def broadcast(contest_id: int) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import i18n
-from ..contests import joiner_name, new_participant, roster_seat
+from ..contests import is_campaign, joiner_name, new_participant, roster_seat
 from ..extensions import db, socketio
 from ..models import Contest, Participant
 from . import answers, payloads
@@ -24,7 +24,6 @@ from .engine import Phase, Refusal
 from .phase import phase_payload_of, stamped
 from .ranks import ranks_of
 from .rooms import PLAY, member_room, room
-from .rounds import is_campaign
 from .state import now
 
 

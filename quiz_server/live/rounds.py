@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy import select, update
 
-from ..contests import round_of
+from ..contests import Mode, in_mode, is_campaign, round_of
 from ..extensions import db, socketio
 from ..models import Contest
 from . import engine
@@ -23,12 +23,6 @@ from .state import now, settings, state
 log = logging.getLogger(__name__)
 
 WATCH_SECONDS = 5.0
-LIVE, CAMPAIGN = "live", "campaign"  # the values of `contest.mode`
-
-
-def is_campaign(contest: Contest) -> bool:
-    """Campaigns share the contests table but are never run as a live round: no join, no step."""
-    return contest.mode == CAMPAIGN
 
 
 def step(
@@ -174,9 +168,9 @@ def tick(contest_id: int) -> float | None:
 def running_contests() -> list[int]:
     return list(
         db.session.scalars(
-            select(Contest.id)
-            .filter_by(mode=LIVE)
-            .where(Contest.phase.notin_([Phase.LOBBY, Phase.FINISHED]))
+            select(Contest.id).where(
+                in_mode(Mode.LIVE), Contest.phase.notin_([Phase.LOBBY, Phase.FINISHED])
+            )
         )
     )
 

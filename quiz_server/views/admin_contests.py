@@ -16,8 +16,8 @@ from werkzeug.wrappers import Response
 
 from ..auth import role_required
 from ..campaign import Rules
-from ..campaign_setup import create_campaign
-from ..campaign_setup import window as campaign_window
+from ..campaign.setup import create_campaign
+from ..campaign.setup import window as campaign_window
 from ..contests import ContestError, create_contest
 from ..draw import DIMENSIONS, DrawRule
 from ..extensions import db

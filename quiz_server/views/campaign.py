@@ -17,10 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from .. import attempts, campaign, charts, fairplay, rankings
-from .. import campaign_payloads as cp
+from .. import campaign, charts, fairplay
 from .. import practice as practice_rules
 from ..auth import role_required
+from ..campaign import attempts, rankings
+from ..campaign import payloads as cp
 from ..config import Settings
 from ..extensions import csrf, db
 from ..messages import REFUSALS, strings_for

@@ -8,7 +8,7 @@ import io
 import openpyxl
 from openpyxl.utils import get_column_letter
 
-from .orgfile import ROSTER_HEADERS, ROSTER_SHEET, UNIT_HEADERS, UNIT_SHEET
+from .file import ROSTER_HEADERS, ROSTER_SHEET, UNIT_HEADERS, UNIT_SHEET
 
 SAMPLE_UNITS: list[tuple[str, str, str, str, int | None]] = [
     ("S01", "市直机关工委", "系统党委", "", None),

@@ -7,12 +7,13 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from . import campaign
-from .campaign import Rules
-from .live.payloads import ms
-from .messages import REFUSALS
-from .models import Attempt, AttemptItem, Contest, Participant, Question
-from .questions import question_type
+from .. import campaign
+from ..contests import settings_of
+from ..messages import REFUSALS
+from ..models import Attempt, AttemptItem, Contest, Participant, Question
+from ..questions import question_type
+from ..wire import ms
+from .rules import Rules
 
 
 def options_of(question: Question, order: list[str] | None = None) -> list[dict[str, str]]:
@@ -185,7 +186,7 @@ def contest_info(contest: Contest, rules: Rules) -> dict[str, Any]:
         "starts_at": ms(rules.starts_at),
         "ends_at": ms(rules.ends_at),
         "tz": rules.tz,
-        "count": contest.settings["draw"]["count"],
+        "count": _draw_count(contest),
         "time_mode": rules.time_mode,
         "attempt_seconds": rules.attempt_seconds,
         "question_seconds": rules.question_seconds,
@@ -201,3 +202,8 @@ def contest_info(contest: Contest, rules: Rules) -> dict[str, Any]:
         ],
         "categories": contest.bank_version.categories,
     }
+
+
+def _draw_count(contest: Contest) -> int:
+    rule = settings_of(contest).draw
+    return rule.count if rule else 0

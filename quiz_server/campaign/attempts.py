@@ -15,11 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import campaign
-from .campaign import CampaignRefusal, Rules
-from .contests import joiner_name, new_participant, roster_seat
-from .draw import DrawError, DrawRule, draw
-from .models import (
+from .. import campaign
+from ..contests import joiner_name, new_participant, roster_seat, settings_of
+from ..draw import DrawError, draw
+from ..models import (
     Attempt,
     AttemptItem,
     CampaignScore,
@@ -27,12 +26,13 @@ from .models import (
     Participant,
     Question,
 )
-from .questions import question_type
-from .refusals import Refusal
+from ..questions import question_type
+from ..refusals import Refusal
+from .rules import CampaignRefusal, Rules
 
 
 def rules_of(contest: Contest) -> Rules:
-    return Rules.from_settings(contest.settings["campaign"])
+    return settings_of(contest).rules
 
 
 def join(
@@ -134,8 +134,10 @@ def start(
     if refusal is not None:
         return refusal
     seed = secrets.randbelow(2**31)
+    rule = settings_of(contest).draw
     try:
-        rule = DrawRule.from_settings(contest.settings["draw"])
+        if rule is None:
+            raise DrawError("no draw rule")
         picked = draw(pool or pool_of(session, contest.bank_version_id), rule, seed)
     except DrawError:
         return "draw_failed"
@@ -161,7 +163,7 @@ def start(
     )
     attempt.items = [AttemptItem(position=i, question=q) for i, q in enumerate(drawn)]
     _open_item(rules, attempt, attempt.items[0], now)
-    if rules.time_mode == "attempt":
+    if not rules.per_question:
         for item in attempt.items[1:]:
             _open_item(rules, attempt, item, now)
     try:
@@ -185,7 +187,7 @@ def close_if_due(session: Session, rules: Rules, attempt: Attempt, now: datetime
     if campaign.is_overdue(rules, attempt.deadline, now):
         finish(session, attempt, attempt.deadline, "deadline")
         return True
-    if rules.time_mode == "question":
+    if rules.per_question:
         _skip_lapsed(session, rules, attempt, now)
     return attempt.finished_at is not None
 
@@ -316,11 +318,7 @@ def _after_answer(
         finish(session, attempt, now, "submit")
         return
     nxt = position + 1
-    if (
-        rules.time_mode == "question"
-        and nxt < len(attempt.items)
-        and attempt.items[nxt].opened_at is None
-    ):
+    if rules.per_question and nxt < len(attempt.items) and attempt.items[nxt].opened_at is None:
         _open_item(rules, attempt, attempt.items[nxt], now)
 
 

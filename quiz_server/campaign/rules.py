@@ -15,12 +15,19 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .refusals import Refusal
+from ..refusals import Refusal
 
 DEFAULT_TZ = "Asia/Shanghai"
 COUNTING = {"best": "最高一次", "latest": "最后一次", "sum": "累计得分", "average": "平均得分"}
 REVIEW = {"immediate": "交卷后立即显示答案与解析", "after_close": "活动结束后显示答案与解析"}
 TIME_MODES = {"attempt": "整次限时", "question": "每题限时"}
+
+
+class TimeMode(StrEnum):
+    """What the clock bounds: the whole attempt, or each question on its own."""
+
+    ATTEMPT = "attempt"
+    QUESTION = "question"
 
 
 class CampaignRefusal(StrEnum):
@@ -65,6 +72,11 @@ class Rules:
     review: str = "immediate"  # immediate | after_close
     fast_answer_ms: int = 1500  # answers faster than this are flagged
     hidden_limit: int | None = None  # page hidden this many times submits the attempt
+
+    @property
+    def per_question(self) -> bool:
+        """Each question has its own clock (and opens when the one before is answered)."""
+        return TimeMode(self.time_mode) is TimeMode.QUESTION
 
     @property
     def zone(self) -> ZoneInfo:
@@ -171,15 +183,13 @@ def can_start(rules: Rules, now: datetime, past: Sequence[Past]) -> CampaignRefu
 
 def attempt_deadline(rules: Rules, started_at: datetime, count: int) -> datetime:
     """The stored deadline; per-question timing bounds it by every question's full time."""
-    seconds = (
-        rules.attempt_seconds if rules.time_mode == "attempt" else rules.question_seconds * count
-    )
+    seconds = rules.question_seconds * count if rules.per_question else rules.attempt_seconds
     return min(started_at + timedelta(seconds=seconds), max(rules.ends_at, started_at))
 
 
 def item_deadline(rules: Rules, opened_at: datetime, attempt_deadline: datetime) -> datetime:
     """Per-question timing: each question's own clock, never past the attempt's deadline."""
-    if rules.time_mode != "question":
+    if not rules.per_question:
         return attempt_deadline
     return min(opened_at + timedelta(seconds=rules.question_seconds), attempt_deadline)
 

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from ..contests import DEFAULT_RANKING, ContestError, Mode, create_contest
+from ..draw import DrawRule
+from ..models import BankVersion, Contest, Unit
 from . import rankings
-from .campaign import COUNTING, REVIEW, TIME_MODES, Rules, Stage
-from .contests import ContestError, create_contest
-from .draw import DrawRule
-from .models import BankVersion, Contest, Unit
+from .rules import COUNTING, REVIEW, TIME_MODES, Rules, Stage
 
 
 def create_campaign(
@@ -33,7 +33,7 @@ def create_campaign(
     _check(rules, ranking or {})
     settings = {
         "campaign": rules.to_settings(),
-        "rankings": {**rankings.DEFAULT_RANKING, **(ranking or {})},
+        "rankings": {**DEFAULT_RANKING, **(ranking or {})},
     }
     return create_contest(
         session,
@@ -43,7 +43,7 @@ def create_campaign(
         branches=branches,
         settings=settings,
         seed=seed,
-        mode="campaign",
+        mode=Mode.CAMPAIGN,
         roster_bound=roster_bound,
     )
 
@@ -90,7 +90,7 @@ def campaign_from_options(session: Session, opts: dict[str, Any]) -> Contest:
     """The `contests create-campaign` command's options, checked and turned into a campaign."""
     from sqlalchemy import select
 
-    from .banks import latest_version
+    from ..banks import latest_version
 
     version = latest_version(session, str(opts["bank_slug"]))
     if version is None:

@@ -20,7 +20,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from .models import RosterEntry, Unit
+from ..models import RosterEntry, Unit
 
 UNIT_SHEET = "组织架构"
 ROSTER_SHEET = "党员名单"

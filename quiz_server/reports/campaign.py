@@ -6,28 +6,30 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Attempt, AttemptItem, Contest, Participant, Question
-from .orgs import Tree
-from .questions import question_type
-from .rankings import LEVELS, campaign_unit_rows, daily_participation_rows
-from .reports import ONE, PERCENT, TWO, WHOLE, Column, Sheet, choice_text
+from ..campaign.rankings import LEVELS, campaign_unit_rows, daily_participation_rows, member_results
+from ..models import Attempt, AttemptItem, Contest, Participant, Question
+from ..orgs import Tree
+from ..questions import question_type
+from ..ranking import METRICS
+from .questions import Figures, answer_figures, choice_text, wrong_text
+from .sheets import ONE, PERCENT, TWO, WHOLE, Column, Sheet
 
 UNIT_COLUMNS = [
     ("rank", Column("排名", WHOLE, 6)),
     ("unit", Column("单位", None, 24)),
     ("parent", Column("上级单位", None, 20)),
     ("registered", Column("注册党员数", WHOLE)),
-    ("participants", Column("参与人数", WHOLE)),
-    ("participation_rate", Column("参与率", PERCENT)),
-    ("avg_registered", Column("人均计分成绩（按注册人数）", TWO, 16)),
-    ("avg_participants", Column("人均计分成绩（按参与人数）", TWO, 16)),
-    ("full_marks", Column("满分人数", WHOLE)),
-    ("full_mark_rate", Column("满分率", PERCENT)),
+    ("participants", Column(METRICS["participants"].label, WHOLE)),
+    ("participation_rate", Column(METRICS["participation_rate"].label, PERCENT)),
+    ("avg_registered", Column(METRICS["avg_registered"].label, TWO, 16)),
+    ("avg_participants", Column(METRICS["avg_participants"].label, TWO, 16)),
+    ("full_marks", Column(METRICS["full_marks"].label, WHOLE)),
+    ("full_mark_rate", Column(METRICS["full_mark_rate"].label, PERCENT)),
     ("attempts", Column("作答次数", WHOLE)),
-    ("attempts_per_member", Column("人均作答次数", TWO)),
+    ("attempts_per_member", Column(METRICS["attempts_per_member"].label, TWO)),
     ("metric", Column("排名指标值", "0.0000", 12)),
 ]
 DAILY_COLUMNS = [
@@ -97,55 +99,42 @@ def _question_sheet(
     session: Session, contest: Contest, branch_ids: Collection[int] | None = None
 ) -> Sheet:
     """Most-missed first: the 薄弱环节 list over every answered item of every attempt (of the
-    given branches' members only, for a secretary)."""
-    answered = (
+    given branches' members only, for a secretary); discrimination groups members by their
+    counted result."""
+    answers = (
         select(
-            AttemptItem.question_id,
-            func.count().label("answered"),
-            func.sum(case((AttemptItem.correct, 1), else_=0)).label("correct"),
-            func.avg(AttemptItem.elapsed_ms).label("avg_ms"),
+            AttemptItem.question_id.label("question"),
+            Attempt.participant_id.label("member"),
+            AttemptItem.correct,
+            AttemptItem.choice,
+            AttemptItem.elapsed_ms,
         )
         .join(Attempt, AttemptItem.attempt_id == Attempt.id)
         .where(*_answered_items(contest.id, branch_ids))
-        .group_by(AttemptItem.question_id)
     )
-    totals = {r.question_id: r for r in session.execute(answered)}
-    wrong = _wrong_choices(session, contest.id, branch_ids)
-    questions = session.scalars(select(Question).where(Question.id.in_(totals))).all()
-    rows = [_question_row(q, totals[q.id], wrong.get(q.id)) for q in questions]
+    ranked = [
+        m.participant_id
+        for m in member_results(session, contest)
+        if branch_ids is None or m.unit_id in branch_ids
+    ]
+    figures = answer_figures(session, answers, ranked)
+    questions = session.scalars(select(Question).where(Question.id.in_(figures))).all()
+    rows = [_question_row(q, figures[q.id]) for q in questions]
     rows.sort(key=lambda r: (r[6], r[0]))
     columns = [
         Column("题目编号", None, 14), Column("题型", None, 8), Column("分类", None, 10),
         Column("题干", None, 48), Column("正确答案", None, 20), Column("作答次数", WHOLE),
-        Column("通过率（难度系数）", PERCENT, 14), Column("最多人选的错误选项", None, 20),
-        Column("选错人次", WHOLE), Column("平均用时（秒）", ONE),
+        Column("通过率（难度系数）", PERCENT, 14), Column("区分度", TWO),
+        Column("最多人选的错误选项", None, 20), Column("选错人次", WHOLE), Column("平均用时（秒）", ONE),
     ]  # fmt: skip
     return Sheet("campaign_questions", "题目统计", columns, rows, answers=True)
 
 
-def _wrong_choices(
-    session: Session, contest_id: int, branch_ids: Collection[int] | None
-) -> dict[int, tuple[str, int]]:
-    query = (
-        select(AttemptItem.question_id, AttemptItem.choice, func.count().label("n"))
-        .join(Attempt, AttemptItem.attempt_id == Attempt.id)
-        .where(*_answered_items(contest_id, branch_ids), AttemptItem.correct.is_(False))
-        .group_by(AttemptItem.question_id, AttemptItem.choice)
-    )
-    best: dict[int, tuple[str, int]] = {}
-    for qid, choice, n in session.execute(query):
-        if qid not in best or (-n, choice) < (-best[qid][1], best[qid][0]):
-            best[qid] = (choice, n)
-    return best
-
-
-def _question_row(q: Question, totals: Any, wrong: tuple[str, int] | None) -> list[Any]:
+def _question_row(q: Question, f: Figures) -> list[Any]:
     qtype = question_type(q.type)
-    answered = int(totals.answered)
     return [
         q.qid, qtype.label, q.category, q.stem,
-        choice_text(q.type, q.options, qtype.correct_ids(q.answer)), answered,
-        int(totals.correct or 0) / answered if answered else 0.0,
-        choice_text(q.type, q.options, wrong[0].split(",")) if wrong else "", wrong[1] if wrong else 0,
-        float(totals.avg_ms or 0) / 1000,
+        choice_text(q.type, q.options, qtype.correct_ids(q.answer)), f.answered,
+        f.facility or 0.0, round(f.discrimination or 0.0, 2),
+        wrong_text(q.type, q.options, f), f.wrong_count, (f.avg_ms or 0.0) / 1000,
     ]  # fmt: skip

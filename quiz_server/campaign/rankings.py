@@ -2,8 +2,9 @@
 and activity, aggregated in SQL from stored attempts so every process and restart agrees.
 
 Per member the counting rule picks one result (best, latest, sum or average of finished
-attempts); per branch SQL sums them; `orgs.Tree.rollup` carries the sums up the tree, and the
-ratios are computed from the sums at each level.
+attempts); per branch SQL sums them; `ranking.roll_up` carries the sums up the tree, and the
+ratios are computed from the sums at each level. A participant is a member with at least one
+finished attempt. Metric labels, participation and the rank function come from `ranking`.
 """
 
 from __future__ import annotations
@@ -16,28 +17,16 @@ from typing import Any
 from sqlalchemy import Integer, delete, func, select
 from sqlalchemy.orm import Session
 
-from . import campaign
-from .models import Attempt, CampaignScore, Contest, Participant
-from .orgs import Tree
-from .standings import over_registered, participation_rate, per_registered, turnout
+from .. import campaign, ranking
+from ..contests import rules_of, settings_of
+from ..models import Attempt, CampaignScore, Contest, Participant
+from ..orgs import Tree
+from ..ranking import over_registered, participation_rate, per_participant, per_registered
 
 LEVELS = {"branch": "党支部", "agency": "机关党委", "system": "系统党委"}
-METRICS = {
-    "participation_rate": "参与率",
-    "avg_registered": "人均得分（按注册人数）",
-    "avg_participants": "人均得分（按参与人数）",
-    "full_mark_rate": "满分率",
-    "full_marks": "满分人数",
-    "attempts_per_member": "人均作答次数",
-    "participants": "参与人数",
-    "composite": "综合得分",
-}
-RATES = ("participation_rate", "full_mark_rate")  # already 0–1: used as they are in a composite
-DEFAULT_RANKING: dict[str, Any] = {
-    "metric": "composite",
-    "weights": {"participation_rate": 0.7, "attempts_per_member": 0.3},
-    "tie_break": ["participation_rate", "full_marks", "attempts_per_member"],
-}
+METRICS = ranking.labels(ranking.CAMPAIGN_METRICS)
+# Already 0–1: used as they are in a composite, where other metrics are normalised.
+RATES = tuple(k for k in ranking.CAMPAIGN_METRICS if ranking.is_percentage(k))
 
 
 @dataclass(frozen=True)
@@ -66,7 +55,7 @@ def _rule_columns(rule: str) -> tuple[Any, Any]:
 
 
 def _rule(contest: Contest) -> str:
-    return campaign.Rules.from_settings(contest.settings["campaign"]).counting
+    return rules_of(contest).counting
 
 
 def member_results(session: Session, contest: Contest) -> list[MemberResult]:
@@ -134,22 +123,22 @@ class UnitRow:
     score: float
     full_marks: int
     attempts: int
-    capped: int = 0  # participants counted towards participation (standings.turnout)
+    capped: int = 0  # participants counted towards participation (ranking.turnout)
     rank: int = 0
     metric: float = 0.0
     values: dict[str, float] | None = None
 
     def value(self, name: str) -> float:
         if name == "participation_rate":
-            return participation_rate(self.capped, self.registered) or 0.0
+            return participation_rate(self.capped, self.registered)
         if name == "avg_registered":
             return per_registered(self.score, self.participants, self.registered)
         if name == "avg_participants":
-            return self.score / self.participants if self.participants else 0.0
+            return per_participant(self.score, self.participants)
         if name == "full_mark_rate":
-            return self.full_marks / self.participants if self.participants else 0.0
+            return per_participant(self.full_marks, self.participants)
         if name == "attempts_per_member":
-            return self.attempts / self.participants if self.participants else 0.0
+            return per_participant(self.attempts, self.participants)
         if name in ("full_marks", "participants", "attempts", "registered"):
             return float(getattr(self, name))
         if name == "composite" and self.values is not None:
@@ -158,14 +147,13 @@ class UnitRow:
 
 
 def ranking_config(contest: Contest) -> dict[str, Any]:
-    return {**DEFAULT_RANKING, **contest.settings.get("rankings", {})}
+    return settings_of(contest).ranking
 
 
 def unit_rows(session: Session, contest: Contest, level: str) -> list[UnitRow]:
     """Units of one level, ranked by the contest's metric and then its tie-break chain."""
     tree = Tree.load(session)
-    per_branch = _branch_totals(session, contest)
-    sums = tree.rollup(per_branch)
+    sums = ranking.roll_up(tree, _branch_totals(session, contest))
     wanted = {a.id for b in contest.units for a in (b, *tree.ancestors(b.id))}
     rows = [
         UnitRow(
@@ -200,7 +188,6 @@ def _branch_totals(session: Session, contest: Contest) -> dict[int, Counter[str]
         if unit_id in totals:
             totals[unit_id].update(
                 participants=participants,
-                capped=turnout(participants, totals[unit_id]["registered"]),
                 score=float(points or 0),
                 attempts=int(attempts),
                 full=int(full),
@@ -210,7 +197,8 @@ def _branch_totals(session: Session, contest: Contest) -> dict[int, Counter[str]
 
 def rank_units(rows: list[UnitRow], config: dict[str, Any]) -> list[UnitRow]:
     """Score each row by the metric (a weighted composite normalises non-rates by the level's
-    maximum), sort by it and then the tie-break chain, and give equal rows equal ranks."""
+    maximum) and rank by `ranking.rank`: the metric, then the config's tie-break chain (each
+    higher first), then the name."""
     weights: dict[str, float] = config.get("weights", {})
     tops = {name: max((r.value(name) for r in rows), default=0.0) for name in weights}
     for row in rows:
@@ -218,13 +206,12 @@ def rank_units(rows: list[UnitRow], config: dict[str, Any]) -> list[UnitRow]:
             "composite": sum(w * _normalised(row, n, tops[n]) for n, w in weights.items())
         }
         row.metric = row.value(config["metric"])
-    chain = [config["metric"], *config.get("tie_break", [])]
-    key = {id(r): tuple(round(-r.value(n), 9) for n in chain) for r in rows}
-    rows.sort(key=lambda r: (key[id(r)], r.name))
-    for index, row in enumerate(rows):
-        same = index and key[id(rows[index - 1])] == key[id(row)]
-        row.rank = rows[index - 1].rank if same else index + 1
-    return rows
+    names = [config["metric"], *config.get("tie_break", [])]
+    chain = [lambda r, n=n: r.value(n) for n in names]
+    ranked = ranking.rank(rows, chain, lambda r: r.name)
+    for place, row in ranked:
+        row.rank = place
+    return [row for _place, row in ranked]
 
 
 def _normalised(row: UnitRow, name: str, top: float) -> float:
@@ -278,7 +265,7 @@ def campaign_unit_rows(session: Session, contest: Contest, level: str) -> list[d
 
 
 def campaign_days(contest: Contest, today: datetime) -> list[date]:
-    rules = campaign.Rules.from_settings(contest.settings["campaign"])
+    rules = rules_of(contest)
     first = campaign.local_day(rules, rules.starts_at)
     last = campaign.local_day(rules, min(today, rules.ends_at - timedelta(seconds=1)))
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
@@ -288,7 +275,7 @@ def daily_participation_rows(
     session: Session, contest: Contest, now: datetime | None = None
 ) -> list[dict[str, Any]]:
     """Per unit and day: members who took an attempt that day, and the cumulative rate."""
-    rules = campaign.Rules.from_settings(contest.settings["campaign"])
+    rules = rules_of(contest)
     days = campaign_days(contest, now or rules.ends_at)
     tree = Tree.load(session)
     daily, first = _daily_per_branch(session, contest)
@@ -313,7 +300,7 @@ def daily_participation_rows(
                     "participants": int(day_sums[day][unit.id]["n"]),
                     "cumulative": cumulative,
                     "registered": reg,
-                    "cumulative_rate": round(participation_rate(cumulative, reg) or 0.0, 4),
+                    "cumulative_rate": round(participation_rate(cumulative, reg), 4),
                 }
             )
     return rows

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Unit
+from ..models import Unit
 
 KINDS = {"system": "系统党委", "agency": "机关党委/党总支", "branch": "党支部"}
 

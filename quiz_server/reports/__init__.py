@@ -1,0 +1,30 @@
+"""What organizers send upward: a contest's report as sheets, written to one xlsx workbook or one
+CSV per sheet. Headers in Chinese; every number is a number.
+
+A report may be limited to some branches (a branch secretary's): then only their rows appear,
+and the question statistics describe only their members. `sheets` writes files, `questions`
+computes the per-question statistics both modes share, `live` and `campaign` build each mode's
+sheets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy.orm import Session
+
+from ..contests import is_campaign
+from ..models import Contest
+from . import campaign, live
+from .sheets import Column, Sheet, csv_bytes, filename, workbook_bytes
+
+__all__ = ["Column", "Sheet", "build", "csv_bytes", "filename", "workbook_bytes"]
+
+
+def build(
+    session: Session, contest: Contest, branch_ids: Collection[int] | None = None
+) -> list[Sheet]:
+    """Every sheet of the contest's report; `branch_ids` limits it to those branches' rows."""
+    if is_campaign(contest):
+        return campaign.sheets(session, contest, branch_ids)
+    return live.sheets(session, contest, branch_ids)
