@@ -721,7 +721,7 @@ def on_watch(data: dict[str, Any]) -> dict[str, Any]:
     socketio.server.enter_room(
         request.sid, host_room(contest.id, session.get("lang", i18n.HANS)), namespace=HOST
     )  # type: ignore[attr-defined]
-    from .views.player import join_url
+    from .links import join_url
 
     snap = {
         **stamped(phase_payload_of(contest.id)),

@@ -1,58 +1,16 @@
-"""Organizer console: the home page and the blueprint the console's pages hang on.
-
-The pages live by domain noun beside this module (`admin_users`, `admin_banks`,
-`admin_contests`); every route carries `role_required`, and a test over the URL map fails when
-one does not.
-"""
+"""The console's home page: every contest the account may see, with bank and account totals."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from io import BytesIO
-
-from flask import Blueprint, render_template, send_file
+from flask import render_template
 from flask_login import current_user
 from sqlalchemy import func, select
-from werkzeug.wrappers import Response
 
-from ..auth import role_required
-from ..extensions import db
-from ..models import Bank, Contest, ContestUnit, Participant, User, UserUnit
-from ..orgs import Tree
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-BEIJING = timezone(
-    timedelta(hours=8), "北京时间"
-)  # organizers think in local time; no DST in China
-
-PHASES = {
-    "lobby": "等待开始",
-    "question": "答题中",
-    "reveal": "揭晓答案",
-    "leaderboard": "排行榜",
-    "finished": "已结束",
-}
-
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def download(data: bytes, name: str, mimetype: str) -> Response:
-    """Every console download: an ASCII fallback name plus RFC 5987 `filename*` for a Chinese
-    name (a raw non-ASCII header is not latin-1, and gunicorn answers it with a 500)."""
-    response = send_file(BytesIO(data), mimetype, as_attachment=True, download_name=name)
-    response.cache_control.no_store = True
-    return response
-
-
-@bp.app_context_processor
-def _console_names() -> dict[str, object]:
-    return {"phase_names": PHASES}
-
-
-@bp.app_template_filter("beijing")
-def beijing(moment: datetime) -> str:
-    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+from ...auth import role_required
+from ...extensions import db
+from ...models import Bank, Contest, ContestUnit, Participant, User, UserUnit
+from ...orgs import Tree
+from .console import bp
 
 
 @bp.route("/")
@@ -89,7 +47,3 @@ def secretary_branch_ids(user_id: int) -> list[int]:
     assigned = db.session.scalars(select(UserUnit.unit_id).where(UserUnit.user_id == user_id))
     tree = Tree.load(db.session)
     return sorted({b.id for uid in assigned if uid in tree.units for b in tree.branches_under(uid)})
-
-
-# The console's pages register their routes on `bp` when imported.
-from . import admin_banks, admin_contests, admin_users  # noqa: E402, F401

@@ -9,12 +9,12 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from .. import orgfile, orgtemplate, uploads
-from ..auth import role_required
-from ..extensions import db
-from ..models import RosterEntry
-from ..orgs import KINDS, Tree
-from .admin import XLSX, download
+from ... import orgfile, orgtemplate, uploads
+from ...auth import role_required
+from ...extensions import db
+from ...models import RosterEntry
+from ...orgs import KINDS, Tree
+from .console import XLSX, download
 
 bp = Blueprint("orgs", __name__, url_prefix="/admin/orgs")
 
