@@ -753,3 +753,5 @@ def test_the_rankings_page_carries_the_metric_table_for_its_script(capp, c):
     table = json.loads(found.group(1))
     assert table["participation_rate"] == {"label": "参与率", "percent": True}
     assert table["composite"]["percent"] and not table["avg_registered"]["percent"]
+    script = (ROOT / "static" / "js" / "rankings.js").read_text(encoding="utf-8")
+    assert "composite" not in script and 'full_mark_rate"' not in script  # no copy of the list

@@ -188,6 +188,22 @@ def test_public_links_are_built_in_one_place_for_pages_and_the_command_line(app,
         assert links.absolute(links.standings(pin)) == f"https://quiz.example.cn/standings/{pin}"
 
 
+def test_every_page_script_uses_the_shared_page_helpers(client, t):
+    """One `fmt` for every page: scripts take it from page.js, which base.html loads first."""
+    scripts = sorted((ROOT / "static" / "js").glob("*.js"))
+    assert len(scripts) == 8
+    for script in scripts:
+        text = script.read_text(encoding="utf-8")
+        if script.name == "page.js":
+            assert text.count("function fmt(") == 1
+            continue
+        assert "window.QuizPage" in text, script.name
+        assert "function fmt(" not in text and "JSON.parse(document" not in text, script.name
+    html = client.get(f"/j/{t['pin']}").get_data(as_text=True)
+    assert html.index("js/page.js") < html.index("js/play.js")
+    assert html.count("js/page.js") == 1
+
+
 def test_qr_code_is_a_public_svg_of_the_join_url(client, t):
     response = client.get(f"/host/qr/{t['pin']}.svg")
     svg = response.get_data(as_text=True)
