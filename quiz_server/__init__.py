@@ -70,10 +70,12 @@ def with_app_context(command: F) -> F:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .views import admin, api, auth, campaign, host, orgs, player, results
+    from .views import admin, api, auth, boards, campaign, host, player, site
 
-    for module in (auth, player, host, admin, api, results, orgs, campaign):
+    for module in (site, auth, player, host, api, boards, campaign):
         app.register_blueprint(module.bp)
+    for blueprint in admin.blueprints:
+        app.register_blueprint(blueprint)
 
 
 @event.listens_for(Engine, "connect")

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 import segno
 
-from . import with_app_context
+from . import links, with_app_context
 from .config import ConfigError, Settings
 
 SERVE_DEFAULT_PORT = 5000
@@ -172,33 +172,42 @@ def demo(host: str, port: int, data_dir: Path | None) -> None:
     base = f"http://{shown_host or '127.0.0.1'}:{port}"
     public = settings.public_url or base
     app = create_app(settings)
-    with app.app_context():
+    with app.app_context(), app.test_request_context(base_url=public):
         info = seed_demo(db.session)
         contest_id, pin = info.contest.id, info.contest.pin
-        campaign_pin = info.campaign.pin if info.campaign else None
-    _print_demo(settings, public, port, contest_id, pin, info.username, info.password)
-    if campaign_pin:
-        _print_campaign(public, campaign_pin)
+        join, standings = links.join_url(pin), links.absolute(links.standings(pin))
+        campaign = info.campaign and (
+            links.absolute(links.campaign(info.campaign.pin)),
+            links.absolute(links.rankings(info.campaign.pin)),
+        )
+    _print_demo(settings, port, contest_id, (pin, join, standings), info.username, info.password)
+    if campaign:
+        _print_campaign(*campaign)
     _serve(host, port, {"QUIZ_DATA_DIR": str(settings.data_dir), "QUIZ_PUBLIC_URL": public})
 
 
 def _print_demo(
-    settings: Settings, public: str, port: int, contest_id: int, pin: str, user: str, password: str
+    settings: Settings,
+    port: int,
+    contest_id: int,
+    live: tuple[str, str, str],
+    user: str,
+    password: str,
 ) -> None:
-    join = f"{public}/j/{pin}"
+    pin, join, standings = live
     click.echo(f"\n  文明礼仪网络竞答 — demo   (data: {settings.data_dir})\n")
     click.echo(f"  Big screen : http://127.0.0.1:{port}/host/{contest_id}")
     click.echo(f"  Organizer  : http://127.0.0.1:{port}/admin/   user {user}  password {password}")
     click.echo(f"  Phones join: {join}   PIN {pin}")
-    click.echo(f"  Standings  : {public}/standings/{pin}\n")
+    click.echo(f"  Standings  : {standings}\n")
     segno.make(join, error="m").terminal(compact=True)
     click.echo("\n  Scan the code with a phone on the same network.  Ctrl+C stops the server.\n")
 
 
-def _print_campaign(public: str, pin: str) -> None:
+def _print_campaign(phones: str, rankings: str) -> None:
     click.echo("  Campaign (网络竞答, self-paced attempts over days):")
-    click.echo(f"    Phones    : {public}/c/{pin}")
-    click.echo(f"    Rankings  : {public}/rankings/{pin}\n")
+    click.echo(f"    Phones    : {phones}")
+    click.echo(f"    Rankings  : {rankings}\n")
 
 
 if __name__ == "__main__":

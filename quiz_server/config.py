@@ -153,7 +153,7 @@ class Settings:
             "REMEMBER_COOKIE_HTTPONLY": True,
             "REMEMBER_COOKIE_SAMESITE": "Lax",
             "WTF_CSRF_TIME_LIMIT": None,
-            # Werkzeug refuses a larger body with 413 before reading it (views/player.py).
+            # Werkzeug refuses a larger body with 413 before reading it (views/site.py).
             "MAX_CONTENT_LENGTH": self.max_upload_bytes + FORM_OVERHEAD_BYTES,
             "TESTING": self.testing,
             "JSON_AS_ASCII": False,

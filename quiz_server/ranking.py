@@ -27,6 +27,11 @@ class Metric:
     key: str
     label: str
     percentage: bool = False  # a share 0–1, shown as a percentage (and used as is in a composite)
+    decimals: int = 2  # places a ranking value is shown to: shares (rates, composites) get three
+
+    def __post_init__(self) -> None:
+        if self.percentage:
+            object.__setattr__(self, "decimals", 3)
 
 
 METRICS: dict[str, Metric] = {
@@ -41,7 +46,7 @@ METRICS: dict[str, Metric] = {
         Metric("full_marks", "满分人数"),
         Metric("attempts_per_member", "人均作答次数"),
         Metric("participants", "参与人数"),
-        Metric("composite", "综合得分"),
+        Metric("composite", "综合得分", decimals=3),
     )
 }
 LIVE_METRICS = ("avg_registered", "avg_participants", "total", "participation_rate", "accuracy")
@@ -71,8 +76,12 @@ def is_percentage(key: str) -> bool:
 
 
 def metric_table() -> dict[str, dict[str, Any]]:
-    """The metric table as JSON for page scripts: {key: {"label": …, "percentage": bool}}."""
-    return {k: {"label": m.label, "percentage": m.percentage} for k, m in METRICS.items()}
+    """The metric table as JSON for page scripts:
+    {key: {"label": …, "percentage": bool, "decimals": int}}."""
+    return {
+        k: {"label": m.label, "percentage": m.percentage, "decimals": m.decimals}
+        for k, m in METRICS.items()
+    }
 
 
 # ------------------------------------------------------------------------------ participation

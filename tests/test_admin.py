@@ -33,9 +33,9 @@ PUBLIC = {
     "auth.login",
     "auth.logout",  # logout needs a login, any role
     "host.qr",  # the QR only encodes the public join URL
-    "results.public_standings",  # /standings/<pin>: the public board, no member names
-    "campaign.rankings_page",  # /rankings/<pin>: the public unit rankings of a campaign
-    "campaign.rankings_json",
+    "boards.standings_page",  # /standings/<pin>: the public board, no member names
+    "boards.rankings_page",  # /rankings/<pin>: the public unit rankings of a campaign
+    "boards.rankings_json",
     "campaign.phone",  # the member's campaign page
     "campaign.info",  # what a campaign PIN names, before joining
     "campaign.join",
@@ -654,3 +654,70 @@ def test_every_download_names_its_file_in_a_latin1_header(app, client, console):
         assert header.startswith("attachment;"), url
     template = client.get("/admin/banks/template.xlsx").headers["Content-Disposition"]
     assert "filename*=UTF-8''%E9%A2%98%E5%BA%93%E6%A8%A1%E6%9D%BF.xlsx" in template
+
+
+# ---------------------------------------------------------------- navigation
+
+
+def nav_of(page: str) -> str:
+    found = re.search(r'<nav class="admin-nav".*?</nav>', page, re.S)
+    assert found, "the console navigation is missing"
+    return found.group(0)
+
+
+def test_every_console_page_without_parameters_is_linked_from_the_navigation(app, client, console):
+    """A page one has to know the address of is a page nobody finds (the organisation page
+    was such a page): every parameterless GET page under /admin is in the nav."""
+    as_user(client, console["org"])
+    pages = []
+    for rule in admin_rules(app):
+        if rule.arguments or "GET" not in rule.methods:
+            continue
+        response = client.get(rule.rule)
+        if response.mimetype == "text/html":  # downloads are linked from their pages
+            pages.append(rule.rule)
+    assert "/admin/orgs/" in pages and "/admin/banks" in pages
+    for path in pages:
+        nav = nav_of(client.get(path).get_data(as_text=True))
+        for target in pages:
+            assert f'href="{target}"' in nav, (path, target)
+
+
+def test_the_navigation_marks_the_organisation_page_as_current(client, console):
+    as_user(client, console["org"])
+    nav = nav_of(client.get("/admin/orgs/").get_data(as_text=True))
+    assert re.search(r'href="/admin/orgs/"\s+aria-current="page">组织架构</a>', nav)
+
+
+def test_a_campaign_page_shows_its_own_settings_and_links_its_flags(app, client, console):
+    as_user(client, console["org"])
+    campaign = {
+        "mode": "campaign",
+        "campaign_start": "2026-12-01",
+        "campaign_days": "14",
+        "per_day": "2",
+        "attempt_minutes": "8",
+        "counting": "average",
+        "review": "after_close",
+    }
+    cid = contest_id_of(create(client, console, **campaign))
+    page = client.get(f"/admin/contests/{cid}").get_data(as_text=True)
+    assert "2026-12-01 00:00 至 2026-12-15 00:00" in page
+    assert "每天 2 次" in page and "每次 8 分钟" in page and "平均得分" in page
+    assert "活动结束后显示答案与解析" in page and "综合得分 =" in page
+    for live_only in ("每题时间", "基础分", "速度占比", "揭晓", "加入链接", "抽出的题目"):
+        assert live_only not in page, live_only
+    flags = f"/admin/campaigns/{cid}/flags"
+    assert f'href="{flags}"' in page
+    review = client.get(flags).get_data(as_text=True)
+    assert "作答提示" in review and 'class="admin-nav"' in review
+
+
+def test_a_live_contest_page_shows_no_campaign_settings(app, client, console):
+    as_user(client, console["org"])
+    cid = contest_id_of(create(client, console))
+    page = client.get(f"/admin/contests/{cid}").get_data(as_text=True)
+    assert "每题时间" in page and "加入链接" in page and "/flags" not in page
+    for campaign_only in ("活动时间", "作答次数", "作答限时", "答案公布", "作答链接"):
+        assert campaign_only not in page, campaign_only
+    assert client.get(f"/admin/campaigns/{cid}/flags").status_code == 404

@@ -5,7 +5,9 @@ the rankings page, the draw through the campaign path, and the live socket refus
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -21,6 +23,8 @@ from quiz_server.draw import DrawRule
 from quiz_server.extensions import db, socketio
 from quiz_server.messages import REFUSALS
 from quiz_server.models import Attempt, Contest, ContestQuestion, Question, RosterEntry
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -774,3 +778,23 @@ def test_an_immediate_review_keeps_back_what_a_live_final_can_still_ask(capp, c,
         db.session.commit()
     result = phone.call("GET", f"/attempts/{attempt['id']}/result")[1]["result"]
     assert len(result["review"]) == 4 and result["review_held"] == 0
+
+
+def test_the_standings_url_of_a_campaign_leads_to_its_rankings(capp, c, phone):
+    """/standings/<pin> used to draw a campaign as a live round: every member at 0 points."""
+    http = capp.test_client()
+    response = http.get(f"/standings/{c['pin']}")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/rankings/{c['pin']}"
+    assert "单位排行" in http.get(f"/standings/{c['pin']}", follow_redirects=True).text
+
+
+def test_the_rankings_page_carries_the_metric_table_for_its_script(capp, c):
+    page = capp.test_client().get(f"/rankings/{c['pin']}").get_data(as_text=True)
+    found = re.search(r'<script type="application/json" id="metrics">(.*?)</script>', page)
+    assert found, "the page carries no metric table"
+    table = json.loads(found.group(1))
+    assert table["participation_rate"] == {"label": "参与率", "percentage": True, "decimals": 3}
+    assert table["composite"]["decimals"] == 3 and table["avg_registered"]["decimals"] == 2
+    script = (ROOT / "static" / "js" / "rankings.js").read_text(encoding="utf-8")
+    assert "composite" not in script and 'full_mark_rate"' not in script  # no copy of the list

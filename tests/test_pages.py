@@ -13,10 +13,11 @@ from conftest import login, make_bank, make_branches, make_user
 
 from quiz_server.contests import create_contest
 from quiz_server.extensions import db
+from quiz_server.links import join_url
 from quiz_server.messages import REFUSALS, strings_for
 from quiz_server.models import Unit
-from quiz_server.views.player import join_url
 
+ROOT = Path(__file__).resolve().parent.parent
 PROTOCOL_REASONS = (
     "not_joined kicked not_open too_late already_answered no_such_option bad_request wrong_phase "
     "no_such_contest no_such_branch name_required not_on_roster already_joined contest_over"
@@ -164,6 +165,43 @@ def test_join_url_falls_back_to_the_host_the_organizer_used(app, t):
     app.config["QUIZ"].public_url = "https://quiz.example.cn/"
     with app.test_request_context(base_url="http://10.0.0.5:5000"):
         assert join_url(t["pin"]) == f"https://quiz.example.cn/j/{t['pin']}"
+
+
+def test_public_links_are_built_in_one_place_for_pages_and_the_command_line(app, t):
+    from quiz_server import links
+
+    pin = t["pin"]
+    expected = {
+        links.join: f"/j/{pin}",
+        links.campaign: f"/c/{pin}",
+        links.rankings: f"/rankings/{pin}",
+        links.standings: f"/standings/{pin}",
+        links.qr: f"/host/qr/{pin}.svg",
+    }
+    app.config["QUIZ"].public_url = None
+    with app.app_context():  # the command line: no request, no public URL → paths
+        assert {f: f(pin) for f in expected} == expected
+        assert links.absolute(links.rankings(pin)) == f"/rankings/{pin}"
+        assert links.play(pin) == f"/play?pin={pin}" and links.play() == "/play"
+    app.config["QUIZ"].public_url = "https://quiz.example.cn"
+    with app.app_context():
+        assert links.absolute(links.standings(pin)) == f"https://quiz.example.cn/standings/{pin}"
+
+
+def test_every_page_script_uses_the_shared_page_helpers(client, t):
+    """One `fmt` for every page: scripts take it from page.js, which base.html loads first."""
+    scripts = sorted((ROOT / "static" / "js").glob("*.js"))
+    assert len(scripts) == 8
+    for script in scripts:
+        text = script.read_text(encoding="utf-8")
+        if script.name == "page.js":
+            assert text.count("function fmt(") == 1
+            continue
+        assert "window.QuizPage" in text, script.name
+        assert "function fmt(" not in text and "JSON.parse(document" not in text, script.name
+    html = client.get(f"/j/{t['pin']}").get_data(as_text=True)
+    assert html.index("js/page.js") < html.index("js/play.js")
+    assert html.count("js/page.js") == 1
 
 
 def test_qr_code_is_a_public_svg_of_the_join_url(client, t):

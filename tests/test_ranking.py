@@ -23,7 +23,7 @@ def test_the_metric_table_is_json_for_page_scripts():
     table = json.loads(json.dumps(ranking.metric_table()))
     percentages = {k for k, m in table.items() if m["percentage"]}
     assert percentages == {"participation_rate", "accuracy", "full_mark_rate"}
-    assert table["composite"] == {"label": "综合得分", "percentage": False}
+    assert table["composite"] == {"label": "综合得分", "percentage": False, "decimals": 3}
 
 
 def test_both_modes_give_zero_participation_without_registered_members():

@@ -31,7 +31,7 @@ def test_endpoints_have_the_agreed_names_and_urls(app):
             url_for("results.report_csv", contest_id=3, sheet="members")
             == "/admin/contests/3/report/members.csv"
         )
-        assert url_for("results.public_standings", pin="123456") == "/standings/123456"
+        assert url_for("boards.standings_page", pin="123456") == "/standings/123456"
     views = app.view_functions
     assert views["results.contest_results"].required_roles == ("organizer", "secretary")
     assert views["orgs.index"].required_roles == ("organizer",)

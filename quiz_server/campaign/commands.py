@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .. import with_app_context
+from .. import links, with_app_context
 from ..contests import ContestError
 from ..extensions import db
 from .setup import campaign_from_options
@@ -75,4 +75,5 @@ def contests_create_campaign(**opts: object) -> None:
     except (ContestError, ValueError) as err:
         raise click.ClickException(str(err)) from err
     click.echo(f"created campaign {contest.id}  PIN {contest.pin}")
-    click.echo(f"  phones  : /c/{contest.pin}\n  rankings: /rankings/{contest.pin}")
+    click.echo(f"  phones  : {links.absolute(links.campaign(contest.pin))}")
+    click.echo(f"  rankings: {links.absolute(links.rankings(contest.pin))}")

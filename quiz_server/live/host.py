@@ -9,7 +9,7 @@ from typing import Any
 from flask import request, session
 from sqlalchemy import func, select
 
-from .. import i18n
+from .. import i18n, links
 from ..auth import has_role
 from ..extensions import db, socketio
 from ..models import Answer, Contest, Participant
@@ -42,11 +42,9 @@ class HostNamespace(LiveNamespace):
             host_room(contest.id, lang()),
             namespace=HOST,
         )
-        from ..views.player import join_url
-
         snap = {
             **stamped(phase_payload_of(contest.id)),
-            "join_url": join_url(contest.pin),
+            "join_url": links.join_url(contest.pin),
             "joined": joined_counts(contest.id),
             "progress": progress_counts(contest.id),
         }

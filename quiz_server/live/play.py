@@ -13,7 +13,7 @@ from flask import request, session
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import i18n
+from .. import i18n, links
 from ..contests import is_campaign, joiner_name, new_participant, roster_seat
 from ..extensions import db, socketio
 from ..models import Contest, Participant
@@ -57,7 +57,7 @@ class PlayNamespace(LiveNamespace):
         if contest is None:
             return refuse("no_such_contest")
         if is_campaign(contest):
-            return refuse("campaign_mode", url=f"/c/{contest.pin}")
+            return refuse("campaign_mode", url=links.campaign(contest.pin))
         if contest.phase == Phase.FINISHED:
             return refuse("contest_over")
         if branch_id not in {u.id for u in contest.units}:

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from ..extensions import db
 from ..messages import REFUSALS
 from ..models import Contest, Unit
-from .player import clean_pin
+from .lookup import clean_pin
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

@@ -1,5 +1,6 @@
-"""Campaign contests over plain HTTP: the phone page, its JSON API, the live unit rankings page
-and the organizer's fair-play review. Why HTTP and not the socket: docs/campaign.md.
+"""Campaign contests over plain HTTP: the phone page and its JSON API (the unit rankings board
+is in `boards`, the fair-play review in `admin.flags`). Why HTTP and not the socket:
+docs/campaign.md.
 
 The API authenticates members by the token in `X-Member-Token` (kept in the phone's
 localStorage), not by a cookie, so a forged cross-site request carries no credential: those
@@ -8,18 +9,15 @@ endpoints are exempt from the CSRF check that every cookie-authenticated form ke
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
-from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from .. import campaign, charts, fairplay
+from .. import campaign
 from .. import practice as practice_rules
-from ..auth import role_required
 from ..campaign import attempts, rankings
 from ..campaign import payloads as cp
 from ..config import Settings
@@ -29,7 +27,8 @@ from ..models import Attempt, AttemptItem, Contest, Participant, Question
 from ..orgs import Tree
 from ..questions import question_type
 from ..refusals import Refusal
-from .player import clean_pin
+from .boards import cached_rankings
+from .lookup import campaign_by_pin_or_404, clean_pin
 
 bp = Blueprint("campaign", __name__)
 API = "/api/campaign/<pin>"
@@ -57,14 +56,7 @@ def refusal(reason: str, status: int = 409, **extra: Any) -> tuple[Response, int
     return jsonify(ok=False, reason=reason, message=REFUSALS.get(reason, reason), **extra), status
 
 
-def _contest(pin: str) -> Contest:
-    pin = clean_pin(pin)
-    found = pin and db.session.scalar(
-        select(Contest).where(Contest.pin == pin, Contest.mode == "campaign")
-    )
-    if not found:
-        abort(404, description=REFUSALS["no_such_contest"])
-    return found
+_contest = campaign_by_pin_or_404
 
 
 def _member(contest: Contest) -> Participant:
@@ -107,57 +99,6 @@ def _read_body_first() -> None:
 @bp.route("/c/<pin>")
 def phone(pin: str) -> str:
     return render_template("campaign.html", pin=clean_pin(pin), strings=strings_for("campaign"))
-
-
-@bp.route("/rankings/<pin>")
-def rankings_page(pin: str) -> str:
-    contest = _contest(pin)
-    level = _level()
-    data = cached_rankings(contest, level)
-    return render_template(
-        "rankings.html",
-        contest=contest,
-        level=level,
-        levels=rankings.LEVELS,
-        data=data,
-        charts=[Markup(c["svg"]) for c in data["charts"]],
-        strings=strings_for("rankings"),
-    )
-
-
-@bp.route("/admin/campaigns/<int:contest_id>/flags")
-@role_required("organizer")
-def flags(contest_id: int) -> str:
-    contest = db.session.get(Contest, contest_id)
-    if contest is None or contest.mode != "campaign":
-        abort(404)
-    rules = attempts.rules_of(contest)
-    flagged = db.session.scalars(
-        select(Attempt)
-        .where(
-            Attempt.contest_id == contest.id,
-            (Attempt.fast_count > 0) | (Attempt.hidden_count > 0) | (Attempt.closed_by == "hidden"),
-        )
-        .options(selectinload(Attempt.participant).selectinload(Participant.unit))
-        .order_by(Attempt.started_at.desc())
-        .limit(500)
-    ).all()
-    return render_template(
-        "admin/campaign_flags.html",
-        contest=contest,
-        rules=rules,
-        flagged=flagged,
-        devices=attempts.attempts_by_device(db.session, contest),
-        second_devices=fairplay.second_devices(db.session, contest),
-        bursts=fairplay.bursts(db.session, contest),
-        burst_rule=(fairplay.BURST_SEATS, int(fairplay.BURST_WINDOW.total_seconds() // 60)),
-        join_devices=fairplay.repeated_devices(db.session, contest),
-        over=[
-            r
-            for r in rankings.campaign_unit_rows(db.session, contest, "branch")
-            if r["over_registered"]
-        ],
-    )
 
 
 # ------------------------------------------------------------------ the phone's API
@@ -279,7 +220,7 @@ def answer(pin: str, attempt_id: int) -> Any:
     assert ack.item is not None
     payload = cp.answer_ack(ack.item, found)
     rules = attempts.rules_of(contest)
-    if not payload["finished"] and rules.time_mode == "question":
+    if not payload["finished"] and rules.per_question:
         payload["attempt"] = cp.attempt_for_member(rules, found, now())
     db.session.commit()  # durable before the ack goes out
     return jsonify(payload)
@@ -364,74 +305,6 @@ def practice_check(pin: str, question_id: int) -> Any:
     if choice is None:
         return refusal("no_such_option", 400)
     return jsonify(ok=True, **cp.practice_check(question, choice))
-
-
-@bp.route(API + "/rankings")
-def rankings_json(pin: str) -> Response:
-    contest = _contest(pin)
-    return _no_store(jsonify(cached_rankings(contest, _level())))
-
-
-# ------------------------------------------------------------------ rankings, cached
-
-
-def _level() -> str:
-    level = request.args.get("level", "branch")
-    return level if level in rankings.LEVELS else "branch"
-
-
-def cached_rankings(contest: Contest, level: str) -> dict[str, Any]:
-    """Recomputed from stored attempts at most every `rankings_ttl_seconds` per process, so a
-    big screen polling every few seconds costs one computation however many screens watch."""
-    cache = current_app.extensions.setdefault("campaign_rankings", {})
-    key = (contest.id, level)
-    hit = cache.get(key)
-    if hit and time.monotonic() - hit[0] < settings().rankings_ttl_seconds:
-        return hit[1]
-    data = compute_rankings(contest, level)
-    cache[key] = (time.monotonic(), data)
-    return data
-
-
-def compute_rankings(contest: Contest, level: str) -> dict[str, Any]:
-    moment = now()
-    attempts.close_overdue(db.session, contest, moment)
-    db.session.commit()
-    config = rankings.ranking_config(contest)
-    rows = rankings.campaign_unit_rows(db.session, contest, level)
-    return {
-        "level": level,
-        "metric": config["metric"],
-        "metric_label": rankings.METRICS[config["metric"]],
-        "metric_note": rankings.metric_note(config),
-        "tie_break_note": rankings.tie_break_note(config),
-        "rows": rows,
-        "charts": _charts(contest, level, moment),
-        "updated_at": cp.ms(moment),
-        "server_now": cp.ms(moment),
-    }
-
-
-def _charts(contest: Contest, level: str, moment: Any) -> list[dict[str, Any]]:
-    daily = [
-        r
-        for r in rankings.daily_participation_rows(db.session, contest, moment)
-        if r["kind"] == level
-    ]
-    units: dict[int, list[dict[str, Any]]] = {}
-    for row in daily:
-        units.setdefault(row["unit_id"], []).append(row)
-    out = []
-    for unit_id, series in units.items():
-        title = f"{series[0]['unit']} 每日参与"
-        svg = charts.participation_chart(
-            title,
-            [r["day"] for r in series],
-            [r["participants"] for r in series],
-            [r["cumulative_rate"] for r in series],
-        )
-        out.append({"unit_id": unit_id, "unit": series[0]["unit"], "svg": svg})
-    return out
 
 
 def _no_store(response: Response) -> Response:

@@ -6,29 +6,20 @@ import io
 
 import segno
 from flask import Blueprint, abort, render_template
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..auth import role_required
-from ..extensions import db
+from ..links import join_url
 from ..messages import strings_for
-from ..models import Contest
-from .player import clean_pin, join_url
+from .lookup import contest_by_pin, contest_or_404
 
 bp = Blueprint("host", __name__, url_prefix="/host")
-
-
-def _contest_or_404(contest_id: int) -> Contest:
-    contest = db.session.get(Contest, contest_id)
-    if contest is None:
-        abort(404)
-    return contest
 
 
 @bp.route("/<int:contest_id>")
 @role_required("organizer")
 def screen(contest_id: int) -> str:
-    contest = _contest_or_404(contest_id)
+    contest = contest_or_404(contest_id)
     return render_template(
         "host.html",
         contest=contest,
@@ -41,9 +32,8 @@ def screen(contest_id: int) -> str:
 def qr(pin: str) -> Response:
     """Public, by PIN: the code carries only the join URL that the PIN already gives. Never by
     contest id, which counts up and would hand out every contest's PIN."""
-    found = clean_pin(pin)
-    contest = found and db.session.scalar(select(Contest).where(Contest.pin == found))
-    if not contest:
+    contest = contest_by_pin(pin)
+    if contest is None:
         abort(404)
     buffer = io.BytesIO()
     # Error level M and a quiet zone of 2 modules read well off a projector at a distance.

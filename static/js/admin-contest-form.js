@@ -2,6 +2,7 @@
  * ticking a unit in the tree ticks every unit under it (the server expands agencies anyway). */
 (function () {
   "use strict";
+  var all = window.QuizPage.all;
 
   var version = document.querySelector("[data-reload]");
   if (version) {
@@ -12,15 +13,15 @@
         var field = form.elements[name];
         if (field && field.value) params.set(name, field.value);
       });
-      Array.prototype.forEach.call(form.querySelectorAll("input[name=units]:checked"), function (box) {
+      all("input[name=units]:checked", form).forEach(function (box) {
         params.append("units", box.value);
       });
       window.location.search = params.toString();
     });
   }
 
-  Array.prototype.forEach.call(document.querySelectorAll("[data-tree]"), function (tree) {
-    var rows = Array.prototype.slice.call(tree.querySelectorAll("[data-depth]"));
+  all("[data-tree]").forEach(function (tree) {
+    var rows = all("[data-depth]", tree);
     rows.forEach(function (row, index) {
       var box = row.querySelector("input[type=checkbox]");
       box.addEventListener("change", function () {

@@ -3,23 +3,19 @@
 (function () {
   "use strict";
 
-  var root = document.getElementById("control");
-  var S = JSON.parse(document.getElementById("strings").textContent);
+  var P = window.QuizPage;
+  var S = P.S, $ = P.$, fmt = P.fmt, all = P.all, setText = P.setText;
+  var root = $("control");
   var contestId = Number(root.dataset.contestId);
   var state = { payload: null, offset: 0, timer: null };
 
-  function $(id) { return document.getElementById(id); }
-  function fmt(text, values) {
-    return String(text).replace(/\{(\w+)\}/g, function (_, k) { return values[k] == null ? "" : values[k]; });
-  }
-  function setText(id, text) { $(id).textContent = text; }
 
   var socket = io("/host", { transports: ["websocket", "polling"] });
 
   socket.on("connect", function () {
     setConn("connected");
     socket.emit("watch", { contest_id: contestId }, function (ack) {
-      if (!ack || !ack.ok) { showError(fmt(S.watch_failed, { message: ack ? ack.message : "" })); return; }
+      if (!ack || !ack.ok) { showError(fmt("watch_failed", { message: ack ? ack.message : "" })); return; }
       applyPhase(ack.snapshot);
       if (ack.snapshot.progress) applyProgress(ack.snapshot.progress);
       loadRoster();
@@ -38,7 +34,7 @@
 
   function showError(message) { setText("control-error", message || ""); }
 
-  Array.prototype.forEach.call(root.querySelectorAll("[data-action]"), function (button) {
+  all("[data-action]", root).forEach(function (button) {
     button.addEventListener("click", function () { act(button.dataset.action); });
   });
 
@@ -48,7 +44,7 @@
     if (action === "extend") data.seconds = Number($("extend-seconds").value);
     showError("");
     socket.emit("control", data, function (ack) {
-      if (!ack || !ack.ok) showError(fmt(S.control_failed, { message: ack ? ack.message : "" }));
+      if (!ack || !ack.ok) showError(fmt("control_failed", { message: ack ? ack.message : "" }));
     });
   }
 
@@ -59,9 +55,9 @@
     badge.textContent = S["phase_" + p.phase] || p.phase;
     badge.className = "badge badge-" + p.phase;
     $("paused-badge").hidden = !p.paused;
-    setText("progress-text", p.position >= 0 ? fmt(S.progress, { n: p.position + 1, total: p.total }) : "");
+    setText("progress-text", p.position >= 0 ? fmt("progress", { n: p.position + 1, total: p.total }) : "");
     setText("stem", p.question ? p.question.stem : "");
-    if (p.reveal) setText("answered-text", fmt(S.answered, p.reveal));
+    if (p.reveal) setText("answered-text", fmt("answered", p.reveal));
     updateButtons(p);
     tick();
     if (!state.timer) state.timer = window.setInterval(tick, 250);
@@ -77,7 +73,7 @@
       extend: p.phase === "question" && !p.paused,
       end: p.phase !== "finished"
     };
-    Array.prototype.forEach.call(root.querySelectorAll("[data-action]"), function (button) {
+    all("[data-action]", root).forEach(function (button) {
       button.disabled = !allowed[button.dataset.action];
     });
   }
@@ -89,12 +85,12 @@
     if (!ends || p.phase === "finished") { setText("clock", p.paused ? S.paused : "—"); return; }
     var now = p.paused ? p.server_now : Date.now() + state.offset;
     var left = Math.max(0, ends - now);
-    setText("clock", p.paused ? S.paused + " · " + fmt(S.remaining, { s: Math.ceil(left / 1000) })
-      : left > 0 ? fmt(S.remaining, { s: Math.ceil(left / 1000) }) : S.time_up);
+    setText("clock", p.paused ? S.paused + " · " + fmt("remaining", { s: Math.ceil(left / 1000) })
+      : left > 0 ? fmt("remaining", { s: Math.ceil(left / 1000) }) : S.time_up);
   }
 
   function applyProgress(progress) {
-    if (progress.position >= 0) setText("answered-text", fmt(S.answered, progress));
+    if (progress.position >= 0) setText("answered-text", fmt("answered", progress));
   }
 
   var rosterPending = false;
@@ -115,7 +111,7 @@
       var node = $("branch-tpl").content.cloneNode(true);
       var active = branch.members.filter(function (m) { return !m.kicked; });
       node.querySelector(".roster-name").textContent = branch.name;
-      node.querySelector(".roster-count").textContent = fmt(S.members, { n: active.length });
+      node.querySelector(".roster-count").textContent = fmt("members", { n: active.length });
       var list = node.querySelector(".roster-members");
       if (!branch.members.length) {
         var empty = document.createElement("li");
@@ -132,7 +128,7 @@
     var row = $("member-tpl").content.cloneNode(true);
     var li = row.querySelector("li");
     row.querySelector(".member-label").textContent = member.name;
-    row.querySelector(".member-score").textContent = fmt(S.score, { score: member.score });
+    row.querySelector(".member-score").textContent = fmt("score", { score: member.score });
     var button = row.querySelector(".kick");
     if (member.kicked) {
       li.classList.add("is-kicked");
@@ -145,9 +141,9 @@
   }
 
   function kick(member) {
-    if (!window.confirm(fmt(S.confirm_kick, { name: member.name }))) return;
+    if (!window.confirm(fmt("confirm_kick", { name: member.name }))) return;
     socket.emit("kick", { contest_id: contestId, participant_id: member.id }, function (ack) {
-      if (!ack || !ack.ok) { showError(fmt(S.control_failed, { message: ack ? ack.message : "" })); return; }
+      if (!ack || !ack.ok) { showError(fmt("control_failed", { message: ack ? ack.message : "" })); return; }
       renderRoster(ack.roster);
     });
   }

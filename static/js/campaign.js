@@ -4,8 +4,9 @@
 (function () {
   "use strict";
 
-  var S = JSON.parse(document.getElementById("strings").textContent);
-  var app = document.getElementById("app");
+  var P = window.QuizPage;
+  var S = P.S, $ = P.$, fmt = P.fmt, el = P.el;
+  var app = $("app");
   var PIN = app.dataset.pin;
   var BASE = app.dataset.api;
   var TOKEN_KEY = "campaign-token:" + PIN;
@@ -13,18 +14,6 @@
   var state = { info: null, me: null, attempt: null, index: 0, offset: 0, timer: null, hidden: 0,
                 selected: [], practice: [], pIndex: 0, pSelected: [], submitting: false };
 
-  function $(id) { return document.getElementById(id); }
-  function fmt(key, values) {
-    var text = S[key] || key;
-    Object.keys(values || {}).forEach(function (k) { text = text.split("{" + k + "}").join(String(values[k])); });
-    return text;
-  }
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
   function fill(name, text) {
     document.querySelectorAll('[data-fill="' + name + '"]').forEach(function (n) { n.textContent = text; });

@@ -1,18 +1,32 @@
-/* Helpers every page script shares: the #strings catalogue, formatting, refusal text and
+/* Helpers every page script shares (base.html loads this file before any of them): the
+ * #strings catalogue, the one `fmt`, refusal text, JSON data the server put in the page, and
  * text-only DOM building (data is never put in the page as HTML). Plain ES2017, no build step. */
 (function () {
   "use strict";
 
-  var node = document.getElementById("strings");
-  var S = node ? JSON.parse(node.textContent) : {};
-
   function $(id) { return document.getElementById(id); }
 
+  /* The JSON in <script type="application/json" id="…">, or `fallback` when the page has none. */
+  function json(id, fallback) {
+    var node = $(id);
+    return node ? JSON.parse(node.textContent) : fallback;
+  }
+
+  var S = json("strings", {});
+
+  /* The catalogue's text for `key` (or `key` itself) with each {name} filled from `values`;
+   * a name given as null or undefined becomes "", a name not given at all stays visible. */
   function fmt(key, values) {
-    var text = S[key] !== undefined ? S[key] : key;
+    var text = S[key] !== undefined ? String(S[key]) : String(key);
     return text.replace(/\{(\w+)\}/g, function (m, name) {
-      return values && values[name] !== undefined && values[name] !== null ? String(values[name]) : m;
+      if (!values || !Object.prototype.hasOwnProperty.call(values, name)) return m;
+      return values[name] === undefined || values[name] === null ? "" : String(values[name]);
     });
+  }
+
+  /* Every element matching `selector` under `root` (default: the document), as an array. */
+  function all(selector, root) {
+    return Array.prototype.slice.call((root || document).querySelectorAll(selector));
   }
 
   function refusalText(ack) {
@@ -29,5 +43,7 @@
 
   function setText(id, text) { $(id).textContent = text == null ? "" : text; }
 
-  window.QuizPage = { S: S, $: $, fmt: fmt, refusalText: refusalText, el: el, setText: setText };
+  window.QuizPage = {
+    S: S, $: $, json: json, fmt: fmt, all: all, refusalText: refusalText, el: el, setText: setText
+  };
 })();

@@ -4,30 +4,19 @@
 (function () {
   "use strict";
 
-  var S = JSON.parse(document.getElementById("strings").textContent);
-  var root = document.getElementById("rankings");
+  var P = window.QuizPage;
+  var $ = P.$, fmt = P.fmt, el = P.el, all = P.all;
+  var root = $("rankings");
   var API = root.dataset.api;
   var POLL_MS = 5000;
-  var RATE_METRICS = ["composite", "participation_rate", "full_mark_rate"];
-
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
+  var METRICS = P.json("metrics", {}); // key -> {label, percent}: the server's one metric table
   function pct(x) { return (x * 100).toFixed(1) + "%"; }
   function clock(ms) {
     var d = new Date(ms);
     return [d.getHours(), d.getMinutes(), d.getSeconds()].map(function (n) { return ("0" + n).slice(-2); }).join(":");
   }
-  function fmt(key, values) {
-    var text = S[key] || key;
-    Object.keys(values).forEach(function (k) { text = text.split("{" + k + "}").join(values[k]); });
-    return text;
-  }
   function bars() {
-    root.querySelectorAll(".rk-fill").forEach(function (f) {
+    all(".rk-fill", root).forEach(function (f) {
       f.style.width = Math.min(Number(f.dataset.rate) * 100, 100) + "%";
     });
   }
@@ -53,12 +42,12 @@
     tr.appendChild(el("td", "num", r.avg_participants.toFixed(1)));
     tr.appendChild(el("td", "num", pct(r.full_mark_rate)));
     tr.appendChild(el("td", "num", r.attempts_per_member.toFixed(2)));
-    tr.appendChild(el("td", "num rk-metric", r.metric.toFixed(RATE_METRICS.indexOf(metric) >= 0 ? 3 : 2)));
+    tr.appendChild(el("td", "num rk-metric", r.metric.toFixed(METRICS[metric] ? METRICS[metric].decimals : 2)));
     return tr;
   }
 
   function charts(list) {
-    var box = document.getElementById("rk-charts");
+    var box = $("rk-charts");
     var parser = new DOMParser();
     while (box.firstChild) box.removeChild(box.firstChild);
     list.forEach(function (c) {
@@ -75,21 +64,21 @@
     fetch(API, { headers: { Accept: "application/json" } })
       .then(function (res) { if (!res.ok) throw new Error(String(res.status)); return res.json(); })
       .then(function (data) {
-        var body = document.getElementById("rk-body");
+        var body = $("rk-body");
         while (body.firstChild) body.removeChild(body.firstChild);
         data.rows.forEach(function (r) { body.appendChild(row(r, data.metric)); });
         charts(data.charts);
         bars();
         lastOk = data.updated_at;
-        document.getElementById("rk-updated").textContent = fmt("updated", { time: clock(Date.now()) });
+        P.setText("rk-updated", fmt("updated", { time: clock(Date.now()) }));
       })
       .catch(function () {
-        if (lastOk) document.getElementById("rk-updated").textContent = fmt("stale", { time: clock(lastOk) });
+        if (lastOk) P.setText("rk-updated", fmt("stale", { time: clock(lastOk) }));
       })
       .then(function () { setTimeout(poll, POLL_MS); });
   }
 
   bars();
-  document.getElementById("rk-updated").textContent = fmt("updated", { time: clock(Date.now()) });
+  P.setText("rk-updated", fmt("updated", { time: clock(Date.now()) }));
   setTimeout(poll, POLL_MS);
 })();

@@ -4,20 +4,21 @@
 // Widths are set through the CSSOM because the CSP forbids inline style attributes.
 (function () {
   "use strict";
-  var live = document.getElementById("standings-live");
+  var P = window.QuizPage, all = P.all;
+  var live = P.$("standings-live");
   if (!live) return;
   var seconds = parseInt(live.getAttribute("data-refresh"), 10) || 10;
 
   function widths(root) {
     var out = {};
-    root.querySelectorAll("tr[data-unit] .bar-fill").forEach(function (fill) {
+    all("tr[data-unit] .bar-fill", root).forEach(function (fill) {
       out[fill.closest("tr").getAttribute("data-unit")] = fill.style.width;
     });
     return out;
   }
 
   function drawBars(root, previous) {
-    var fills = root.querySelectorAll("tr[data-unit] .bar-fill");
+    var fills = all("tr[data-unit] .bar-fill", root);
     fills.forEach(function (fill) {
       fill.style.width = previous[fill.closest("tr").getAttribute("data-unit")] || "0%";
     });
@@ -38,7 +39,7 @@
       .then(function (html) {
         if (!html) return;
         var parsed = new DOMParser().parseFromString(html, "text/html").getElementById("standings-live");
-        var current = document.getElementById("standings-live");
+        var current = P.$("standings-live");
         if (!parsed || !current) return;
         var fresh = document.importNode(parsed, true);
         var previous = widths(current);

@@ -1,5 +1,4 @@
-"""Results: the organizer's and branch secretaries' result pages and report downloads, and the
-public read-only standings page for the big screen.
+"""Results: the organizer's and branch secretaries' result pages and report downloads.
 
 A secretary sees only the rows of the branches they are assigned to (User.units, or the
 branches under an assigned agency); organizers see everything.
@@ -7,34 +6,24 @@ branches under an assigned agency); organizers see everything.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 from flask import Blueprint, abort, current_app, render_template
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from .. import reports, standings
-from ..auth import role_required
-from ..contests import is_finished
-from ..extensions import db
-from ..models import Contest
-from ..orgs import Tree
-from .admin import XLSX, download
-from .player import clean_pin
+from ... import reports, standings
+from ...auth import role_required
+from ...contests import is_finished
+from ...extensions import db
+from ...models import Contest
+from ...orgs import Tree
+from ..lookup import contest_or_404, is_campaign
+from .console import XLSX, download
 
 bp = Blueprint("results", __name__)
 
 MEMBERS_SHOWN = 100
-REFRESH_SECONDS = 10
-BEIJING = timezone(timedelta(hours=8), "北京时间")
-
-
-def _contest_or_404(contest_id: int) -> Contest:
-    contest = db.session.get(Contest, contest_id)
-    if contest is None:
-        abort(404)
-    return contest
 
 
 def visible_branches(contest: Contest) -> set[int] | None:
@@ -68,7 +57,7 @@ def _sheets(contest: Contest, scope: set[int] | None) -> list[reports.Sheet]:
 @bp.route("/admin/contests/<int:contest_id>/results")
 @role_required("organizer", "secretary")
 def contest_results(contest_id: int) -> str:
-    contest = _contest_or_404(contest_id)
+    contest = contest_or_404(contest_id)
     scope = visible_branches(contest)
     sheets = {s.key: s for s in _sheets(contest, scope)}
     return render_template(
@@ -88,14 +77,14 @@ def contest_results(contest_id: int) -> str:
 
 def _over_registered(contest: Contest, scope: set[int] | None) -> list[str]:
     """Branches with more participants than registered members (capped at 100 %, flagged)."""
-    if contest.mode == "campaign":
+    if is_campaign(contest):
         return []  # the campaign's fair-play page lists them
     rows = standings.branches(db.session, contest)
     return [r.name for r in rows if r.over_registered and (scope is None or r.unit_id in scope)]
 
 
 def _metric_label(contest: Contest) -> str:
-    if contest.mode == "campaign":
+    if is_campaign(contest):
         return "网络竞答单位排名（见单位排名页）"
     return standings.METRICS[contest.settings.get("ranking_metric", "avg_registered")]
 
@@ -103,7 +92,7 @@ def _metric_label(contest: Contest) -> str:
 @bp.route("/admin/contests/<int:contest_id>/report.xlsx")
 @role_required("organizer", "secretary")
 def report_xlsx(contest_id: int) -> Response:
-    contest = _contest_or_404(contest_id)
+    contest = contest_or_404(contest_id)
     sheets = _sheets(contest, visible_branches(contest))
     name = reports.filename(contest, "成绩报表", datetime.now(UTC)) + ".xlsx"
     return download(reports.workbook_bytes(sheets), name, XLSX)
@@ -112,7 +101,7 @@ def report_xlsx(contest_id: int) -> Response:
 @bp.route("/admin/contests/<int:contest_id>/report/<sheet>.csv")
 @role_required("organizer", "secretary")
 def report_csv(contest_id: int, sheet: str) -> Response:
-    contest = _contest_or_404(contest_id)
+    contest = contest_or_404(contest_id)
     built = reports.build(db.session, contest, visible_branches(contest))
     found = {s.key: s for s in built}
     if sheet not in found:
@@ -121,26 +110,3 @@ def report_csv(contest_id: int, sheet: str) -> Response:
         return render_template("errors/403.html", message=ANSWERS_LATER), 403  # type: ignore[return-value]
     name = reports.filename(contest, found[sheet].title, datetime.now(UTC)) + ".csv"
     return download(reports.csv_bytes(found[sheet]), name, "text/csv; charset=utf-8")
-
-
-@bp.route("/standings/<pin>")
-def public_standings(pin: str) -> str:
-    """Read-only, no login: branch and unit figures only, never a member's name."""
-    found = clean_pin(pin)
-    contest = found and db.session.scalar(select(Contest).where(Contest.pin == found))
-    if not contest:
-        abort(404)
-    table = standings.rolled_up(db.session, contest)
-    best = max((r.metric(table.metric) for r in table.branches), default=0.0)
-    return render_template(
-        "results/standings.html",
-        contest=contest,
-        table=table,
-        outline=table.outline(),
-        metric=table.metric,
-        metric_label=standings.METRICS[table.metric],
-        best=best or 1.0,
-        tie_break=standings.TIE_BREAK_NOTE,
-        refresh=REFRESH_SECONDS,
-        updated_text=datetime.now(BEIJING).strftime("%H:%M:%S"),
-    )

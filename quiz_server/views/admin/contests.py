@@ -1,5 +1,5 @@
 """Contests in the console: the set-up form (bank version, draw rule with quotas and a recorded
-seed, timing, scoring, ranking metric, branches from the tree), the contest page, live control."""
+seed, timing, scoring, ranking metric, branches from the tree) and the contest page."""
 
 from __future__ import annotations
 
@@ -9,26 +9,26 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from ..auth import role_required
-from ..campaign import Rules
-from ..campaign.setup import create_campaign
-from ..campaign.setup import window as campaign_window
-from ..contests import ContestError, create_contest
-from ..draw import DIMENSIONS, DrawRule
-from ..extensions import db
-from ..live import engine
-from ..messages import strings_for
-from ..models import Bank, BankVersion, Contest, Unit
-from ..orgs import Tree
-from ..questions import QUESTION_TYPES
-from ..standings import METRICS
-from .admin import BEIJING, bp
-from .player import join_url
+from ... import links
+from ...auth import role_required
+from ...campaign import Rules, rankings
+from ...campaign import rules as campaign_rules
+from ...campaign.setup import create_campaign
+from ...campaign.setup import window as campaign_window
+from ...contests import ContestError, create_contest, settings_of
+from ...draw import DIMENSIONS, DrawRule
+from ...extensions import db
+from ...models import Bank, BankVersion, Contest, Unit
+from ...orgs import Tree
+from ...questions import QUESTION_TYPES
+from ...standings import METRICS
+from ..lookup import contest_or_404, is_campaign
+from ..site import BEIJING
+from .console import bp
 
 SEED_MAX = 2**31 - 1
 # (form name, settings path, label, low, high, default, step) for every number on the form.
@@ -269,39 +269,38 @@ def _create(spec: ContestSpec) -> Contest | None:
     return contest
 
 
-def _contest_or_404(contest_id: int) -> Contest:
-    contest = db.session.scalar(
-        select(Contest)
-        .where(Contest.id == contest_id)
-        .options(selectinload(Contest.units), selectinload(Contest.bank_version))
-    )
-    if contest is None:
-        abort(404)
-    return contest
-
-
 @bp.route("/contests/<int:contest_id>")
 @role_required("organizer")
 def contest(contest_id: int) -> str:
-    found = _contest_or_404(contest_id)
+    """The contest page: the settings of its own mode only, its links and its drawn questions."""
+    found = contest_or_404(contest_id)
     rule = DrawRule.from_settings(found.settings.get("draw", {"count": len(found.questions)}))
     return render_template(
         "admin/contest.html",
         contest=found,
         rule=rule,
         dimensions=DIMENSIONS,
-        timing=engine.Timing.from_settings(found.settings),
-        scoring=engine.Scoring.from_settings(found.settings),
-        metric=METRICS.get(found.settings.get("ranking_metric", ""), ""),
-        beijing=BEIJING,
-        join_url=join_url(found.pin),
+        **(_campaign_facts(found) if is_campaign(found) else _live_facts(found)),
     )
 
 
-@bp.route("/contests/<int:contest_id>/control")
-@role_required("organizer")
-def control(contest_id: int) -> str:
-    found = _contest_or_404(contest_id)
-    return render_template(
-        "admin/control.html", contest=found, strings=strings_for("admin-control")
-    )
+def _live_facts(contest: Contest) -> dict[str, Any]:
+    return {
+        "campaign": None,
+        "timing": settings_of(contest).timing,
+        "scoring": settings_of(contest).scoring,
+        "metric": METRICS.get(settings_of(contest).ranking_metric, ""),
+        "join_url": links.join_url(contest.pin),
+    }
+
+
+def _campaign_facts(contest: Contest) -> dict[str, Any]:
+    config = settings_of(contest).ranking
+    return {
+        "campaign": settings_of(contest).rules,
+        "counting": campaign_rules.COUNTING,
+        "review": campaign_rules.REVIEW,
+        "metric": rankings.metric_note(config),
+        "tie_break": rankings.tie_break_note(config),
+        "campaign_url": links.absolute(links.campaign(contest.pin)),
+    }

@@ -9,14 +9,14 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from .. import uploads
-from ..auth import role_required
-from ..extensions import db
-from ..models import RosterEntry
-from ..orgs import KINDS, Tree
-from ..orgs import file as orgfile
-from ..orgs import template as orgtemplate
-from .admin import XLSX, download
+from ... import uploads
+from ...auth import role_required
+from ...extensions import db
+from ...models import RosterEntry
+from ...orgs import KINDS, Tree
+from ...orgs import file as orgfile
+from ...orgs import template as orgtemplate
+from .console import XLSX, download
 
 bp = Blueprint("orgs", __name__, url_prefix="/admin/orgs")
 

@@ -11,11 +11,11 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from ..auth import ROLES, begin_session, create_user, role_required, set_password
-from ..extensions import db
-from ..models import User
-from ..orgs import Tree
-from .admin import bp
+from ...auth import ROLES, begin_session, create_user, role_required, set_password
+from ...extensions import db
+from ...models import User
+from ...orgs import Tree
+from .console import bp
 
 ROLE_NAMES = {"organizer": "组织者（全部权限）", "secretary": "党支部书记（只看本支部成绩）"}
 ROLE_CHOICES = [SelectChoice(value, label) for value, label in ROLE_NAMES.items()]

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from .. import uploads
-from ..auth import role_required
-from ..banks import (
+from ... import uploads
+from ...auth import role_required
+from ...banks import (
     ParsedBank,
     diff_versions,
     export_xlsx,
@@ -21,12 +21,12 @@ from ..banks import (
     store_bank,
     template_workbook,
 )
-from ..banks.check import CheckReport, check_banks, coverage_rows
-from ..banks.template import workbook_bytes
-from ..extensions import db
-from ..models import Bank, BankVersion
-from ..questions import question_type
-from .admin import XLSX, bp, download
+from ...banks.check import CheckReport, check_banks, coverage_rows
+from ...banks.template import workbook_bytes
+from ...extensions import db
+from ...models import Bank, BankVersion
+from ...questions import question_type
+from .console import XLSX, bp, download
 
 DIFFICULTY = {1: "容易", 2: "中等", 3: "较难"}
 

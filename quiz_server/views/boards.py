@@ -1,0 +1,135 @@
+"""The public boards for a big screen, no login, never a member's name: a live contest's
+standings (`/standings/<pin>`) and a campaign's unit rankings (`/rankings/<pin>` and its JSON).
+
+The rankings are recomputed from stored attempts at most every `rankings_ttl_seconds` per app,
+so a big screen polling every few seconds costs one computation however many screens watch.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from .. import charts, links, standings
+from ..campaign import attempts, rankings
+from ..campaign import payloads as cp
+from ..extensions import db
+from ..messages import strings_for
+from ..models import Contest
+from ..ranking import metric_table
+from .lookup import campaign_by_pin_or_404, contest_by_pin_or_404, is_campaign
+from .site import BEIJING
+
+bp = Blueprint("boards", __name__)
+
+REFRESH_SECONDS = 10
+
+
+@bp.route("/standings/<pin>")
+def standings_page(pin: str) -> str | Response:
+    """A live contest's branch and unit figures; a campaign's PIN goes to its rankings."""
+    contest = contest_by_pin_or_404(pin)
+    if is_campaign(contest):
+        return redirect(links.rankings(contest.pin))
+    table = standings.rolled_up(db.session, contest)
+    best = max((r.metric(table.metric) for r in table.branches), default=0.0)
+    return render_template(
+        "results/standings.html",
+        contest=contest,
+        table=table,
+        outline=table.outline(),
+        metric=table.metric,
+        metric_label=standings.METRICS[table.metric],
+        best=best or 1.0,
+        tie_break=standings.TIE_BREAK_NOTE,
+        refresh=REFRESH_SECONDS,
+        updated_text=datetime.now(BEIJING).strftime("%H:%M:%S"),
+    )
+
+
+@bp.route("/rankings/<pin>")
+def rankings_page(pin: str) -> str:
+    contest = campaign_by_pin_or_404(pin)
+    level = _level()
+    data = cached_rankings(contest, level)
+    return render_template(
+        "rankings.html",
+        contest=contest,
+        level=level,
+        levels=rankings.LEVELS,
+        data=data,
+        metrics=metric_table(),
+        charts=[Markup(c["svg"]) for c in data["charts"]],
+        strings=strings_for("rankings"),
+    )
+
+
+@bp.route("/api/campaign/<pin>/rankings")
+def rankings_json(pin: str) -> Response:
+    contest = campaign_by_pin_or_404(pin)
+    response = jsonify(cached_rankings(contest, _level()))
+    response.cache_control.no_store = True
+    return response
+
+
+def _level() -> str:
+    level = request.args.get("level", "branch")
+    return level if level in rankings.LEVELS else "branch"
+
+
+def cached_rankings(contest: Contest, level: str) -> dict[str, Any]:
+    """The rankings of one level, from this app's cache while younger than the TTL."""
+    cache = current_app.extensions.setdefault("campaign_rankings", {})
+    key = (contest.id, level)
+    hit = cache.get(key)
+    if hit and time.monotonic() - hit[0] < current_app.config["QUIZ"].rankings_ttl_seconds:
+        return hit[1]
+    data = compute_rankings(contest, level)
+    cache[key] = (time.monotonic(), data)
+    return data
+
+
+def compute_rankings(contest: Contest, level: str) -> dict[str, Any]:
+    moment = current_app.config["QUIZ"].clock()
+    attempts.close_overdue(db.session, contest, moment)
+    db.session.commit()
+    config = rankings.ranking_config(contest)
+    rows = rankings.campaign_unit_rows(db.session, contest, level)
+    return {
+        "level": level,
+        "metric": config["metric"],
+        "metric_label": rankings.METRICS[config["metric"]],
+        "metric_note": rankings.metric_note(config),
+        "tie_break_note": rankings.tie_break_note(config),
+        "rows": rows,
+        "charts": _charts(contest, level, moment),
+        "updated_at": cp.ms(moment),
+        "server_now": cp.ms(moment),
+    }
+
+
+def _charts(contest: Contest, level: str, moment: Any) -> list[dict[str, Any]]:
+    daily = [
+        r
+        for r in rankings.daily_participation_rows(db.session, contest, moment)
+        if r["kind"] == level
+    ]
+    units: dict[int, list[dict[str, Any]]] = {}
+    for row in daily:
+        units.setdefault(row["unit_id"], []).append(row)
+    out = []
+    for unit_id, series in units.items():
+        title = f"{series[0]['unit']} 每日参与"
+        svg = charts.participation_chart(
+            title,
+            [r["day"] for r in series],
+            [r["participants"] for r in series],
+            [r["cumulative_rate"] for r in series],
+        )
+        out.append({"unit_id": unit_id, "unit": series[0]["unit"], "svg": svg})
+    return out
