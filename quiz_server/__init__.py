@@ -25,7 +25,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         static_folder=str(resource_dir("static")),
     )
     app.config.from_mapping(settings.flask_config())
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # the default JSON provider has this switch
 
     db.init_app(app)
     csrf.init_app(app)
@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     )
     transport.init_app(app, socketio)
     if settings.trusted_proxies:  # outermost, so pages and sockets both see the client address
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]  # the documented way to add WSGI middleware
     with app.app_context():
         schema.upgrade(db.engine)
     return app
@@ -66,7 +66,7 @@ def with_app_context(command: F) -> F:
         with create_app(run_timers=False).app_context():
             return command(*args, **kwargs)
 
-    return run  # type: ignore[return-value]
+    return run  # type: ignore[return-value]  # wraps keeps the signature
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -117,7 +117,7 @@ class Settings:
             "trusted_proxies": int(env.get("QUIZ_TRUSTED_PROXIES", "0")),
         }
         values.update(overrides)
-        settings = cls(**values)  # type: ignore[arg-type]
+        settings = cls(**values)  # type: ignore[arg-type]  # values come from the environment, checked in __post_init__
         settings.fill_defaults()
         return settings
 

@@ -8,13 +8,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
 
 from . import campaign
 from .draw import DrawError, DrawRule, draw
+from .extensions import DbSession
 from .live import engine
 from .models import (
     BankVersion,
@@ -25,6 +25,9 @@ from .models import (
     RosterEntry,
     Unit,
 )
+
+if TYPE_CHECKING:
+    from .campaign import Rules as CampaignRules
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "timing": {},
@@ -76,7 +79,7 @@ class ContestSettings:
     scoring: engine.Scoring = field(default_factory=engine.Scoring)
     draw: DrawRule | None = None
     ranking_metric: str = "avg_registered"
-    campaign: campaign.Rules | None = None
+    campaign: CampaignRules | None = None
     ranking: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_RANKING))
 
     @classmethod
@@ -93,7 +96,7 @@ class ContestSettings:
         )
 
     @property
-    def rules(self) -> campaign.Rules:
+    def rules(self) -> CampaignRules:
         """The campaign's rules; a live round has none, and asking for them is a bug."""
         if self.campaign is None:
             raise ValueError("a live round has no campaign rules")
@@ -113,7 +116,7 @@ class ContestError(ValueError):
     """A contest that cannot be created as asked (the message says why, in plain words)."""
 
 
-def new_pin(session: Session) -> str:
+def new_pin(session: DbSession) -> str:
     taken = set(session.scalars(select(Contest.pin)))
     while (pin := f"{secrets.randbelow(900000) + 100000}") in taken:
         pass
@@ -121,7 +124,7 @@ def new_pin(session: Session) -> str:
 
 
 def create_contest(
-    session: Session,
+    session: DbSession,
     *,
     title: str,
     bank_version: BankVersion,
@@ -206,7 +209,9 @@ def joiner_name(raw: str) -> tuple[str, str | None]:
     return name, "name_too_long" if len(name) > NAME_MAX else None
 
 
-def roster_entry(session: Session, branch_id: int, name: str, member_no: Any) -> RosterEntry | None:
+def roster_entry(
+    session: DbSession, branch_id: int, name: str, member_no: Any
+) -> RosterEntry | None:
     """The branch's roster line with this number, if the name matches too (spaces ignored)."""
     if not isinstance(member_no, str) or not 0 < len(member_no.strip()) <= 32:
         return None
@@ -226,7 +231,7 @@ ROSTER_TRIES_PER_MINUTE = 10
 
 
 def roster_seat(
-    session: Session,
+    session: DbSession,
     contest: Contest,
     branch_id: int,
     name: str,
@@ -273,7 +278,7 @@ def roster_seat(
 
 
 def new_participant(
-    session: Session,
+    session: DbSession,
     contest: Contest,
     branch_id: int,
     name: str,

@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from .auth import create_user, set_password
 from .banks import latest_version, load_bundled_banks
 from .campaign import Rules, attempts
 from .campaign.setup import create_campaign, window
 from .contests import create_contest
+from .extensions import DbSession
 from .live.engine import Phase
 from .models import Contest, Participant, Unit, User
 from .questions import question_type
@@ -50,7 +50,7 @@ class DemoInfo:
     campaign: Contest | None = None
 
 
-def seed_demo(session: Session) -> DemoInfo:
+def seed_demo(session: DbSession) -> DemoInfo:
     """Idempotent: reuses the tree and a demo contest still in its lobby; resets the password."""
     load_bundled_banks(session)
     branches = _demo_tree(session)
@@ -74,7 +74,7 @@ def seed_demo(session: Session) -> DemoInfo:
 
 
 def seed_demo_campaign(
-    session: Session, branches: list[Unit], now: datetime | None = None
+    session: DbSession, branches: list[Unit], now: datetime | None = None
 ) -> Contest:
     """A campaign whose window opened a few days ago, already holding members' attempts."""
     found = session.scalar(select(Contest).where(Contest.title == CAMPAIGN_TITLE))
@@ -98,7 +98,7 @@ def seed_demo_campaign(
 
 
 def _simulate(
-    session: Session,
+    session: DbSession,
     contest: Contest,
     branches: list[Unit],
     starts_at: datetime,
@@ -121,7 +121,7 @@ def _simulate(
 
 
 def _attempt(
-    session: Session,
+    session: DbSession,
     contest: Contest,
     member: Participant,
     moment: datetime,
@@ -143,7 +143,7 @@ def _attempt(
     return moment + timedelta(minutes=rng.uniform(5, 90))
 
 
-def _demo_tree(session: Session) -> list[Unit]:
+def _demo_tree(session: DbSession) -> list[Unit]:
     root = _unit(session, "S01", "市直机关工委", "system", None, 0)
     branches = []
     for a_index, (code, name, children) in enumerate(DEMO_TREE):
@@ -158,7 +158,7 @@ def _demo_tree(session: Session) -> list[Unit]:
 
 
 def _unit(
-    session: Session, code: str, name: str, kind: str, parent: Unit | None, position: int
+    session: DbSession, code: str, name: str, kind: str, parent: Unit | None, position: int
 ) -> Unit:
     unit = session.scalar(select(Unit).where(Unit.code == code))
     if unit is None:

@@ -14,9 +14,12 @@ DIMENSIONS = {"category": "分类", "difficulty": "难度", "type": "题型"}
 
 
 class Drawable(Protocol):
-    category: str
-    difficulty: int
-    type: str
+    @property
+    def category(self) -> str: ...
+    @property
+    def difficulty(self) -> int: ...
+    @property
+    def type(self) -> str: ...
 
 
 class DrawError(ValueError):

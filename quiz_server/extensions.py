@@ -9,7 +9,7 @@ from flask_login import LoginManager
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 
 class Base(DeclarativeBase):
@@ -34,3 +34,6 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 socketio = SocketIO(json=Utf8Json)
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+# What a function that takes a session accepts: a plain one, or Flask-SQLAlchemy's `db.session`.
+DbSession = Session | scoped_session[Any]

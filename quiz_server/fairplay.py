@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
+from .extensions import DbSession
 from .models import Contest, JoinAttempt, Participant, RosterEntry, Unit
 
 BURST_SEATS = 5  # this many new seats from one address ...
@@ -45,7 +45,7 @@ class RepeatedDevice:
     names: list[str]
 
 
-def second_devices(session: Session, contest: Contest) -> list[SecondDevice]:
+def second_devices(session: DbSession, contest: Contest) -> list[SecondDevice]:
     rows = session.execute(
         select(
             RosterEntry.name,
@@ -64,7 +64,7 @@ def second_devices(session: Session, contest: Contest) -> list[SecondDevice]:
     return [SecondDevice(*row) for row in rows]
 
 
-def bursts(session: Session, contest: Contest) -> list[Burst]:
+def bursts(session: DbSession, contest: Contest) -> list[Burst]:
     """Addresses that created BURST_SEATS or more seats within BURST_WINDOW."""
     busy = (
         select(Participant.join_address)
@@ -94,7 +94,7 @@ def _densest(address: str, rows: list[tuple[datetime, str]]) -> Burst:
     return Burst(address, best, window[0][0], [name for _, name in window][:10])
 
 
-def repeated_devices(session: Session, contest: Contest) -> list[RepeatedDevice]:
+def repeated_devices(session: DbSession, contest: Contest) -> list[RepeatedDevice]:
     """Device ids the phone sent at joining that more than one seat carries."""
     rows = session.execute(
         select(Participant.join_device, Participant.name)

@@ -9,6 +9,7 @@ the host the request reached us on; on the command line without it they stay pat
 from __future__ import annotations
 
 from contextlib import nullcontext
+from typing import Any
 
 from flask import current_app, has_request_context, request, url_for
 
@@ -58,7 +59,7 @@ def absolute(path: str) -> str:
     return base.rstrip("/") + path
 
 
-def _path(endpoint: str, **values: object) -> str:
+def _path(endpoint: str, **values: Any) -> str:
     # A request context of its own on the command line, so url_for needs no SERVER_NAME.
     context = nullcontext() if has_request_context() else current_app.test_request_context()
     with context:

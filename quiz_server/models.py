@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -25,6 +25,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
+
+if TYPE_CHECKING:  # `db.Model` is made at run time; type checkers see the declarative base under it
+    from .extensions import Base as Model
+else:
+    Model = db.Model
 
 
 def utcnow() -> datetime:
@@ -48,7 +53,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
@@ -66,7 +71,7 @@ class User(UserMixin, db.Model):
         return f"{self.id}:{self.session_version}:{secrets.token_urlsafe(8)}"
 
 
-class Unit(db.Model):
+class Unit(Model):
     """A node of the organisation tree: system → agency → branch (depth may vary)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,14 +85,14 @@ class Unit(db.Model):
     children: Mapped[list[Unit]] = relationship(back_populates="parent", order_by="Unit.position")
 
 
-class UserUnit(db.Model):
+class UserUnit(Model):
     """Which units a branch secretary may see."""
 
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
 
 
-class RosterEntry(db.Model):
+class RosterEntry(Model):
     """A pre-registered member of a branch, for roster-bound contests."""
 
     __table_args__ = (UniqueConstraint("unit_id", "member_no"),)
@@ -97,7 +102,7 @@ class RosterEntry(db.Model):
     member_no: Mapped[str] = mapped_column(String(32))
 
 
-class Bank(db.Model):
+class Bank(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -106,7 +111,7 @@ class Bank(db.Model):
     )
 
 
-class BankVersion(db.Model):
+class BankVersion(Model):
     """One immutable content version of a bank; contests pin one."""
 
     __table_args__ = (
@@ -130,7 +135,7 @@ class BankVersion(db.Model):
     )
 
 
-class Question(db.Model):
+class Question(Model):
     __table_args__ = (UniqueConstraint("bank_version_id", "qid"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     bank_version_id: Mapped[int] = mapped_column(ForeignKey("bank_version.id"), index=True)
@@ -152,7 +157,7 @@ class Question(db.Model):
     bank_version: Mapped[BankVersion] = relationship(back_populates="questions")
 
 
-class Contest(db.Model):
+class Contest(Model):
     """A configured competition and, for live rounds, its stored phase and deadlines."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -181,14 +186,14 @@ class Contest(db.Model):
     )
 
 
-class ContestUnit(db.Model):
+class ContestUnit(Model):
     """A branch taking part in a contest."""
 
     contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id"), primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
 
 
-class ContestQuestion(db.Model):
+class ContestQuestion(Model):
     """The drawn question at one position of a live contest, with its stored deadline."""
 
     __table_args__ = (UniqueConstraint("contest_id", "position"),)
@@ -204,7 +209,7 @@ class ContestQuestion(db.Model):
     question: Mapped[Question] = relationship()
 
 
-class Participant(db.Model):
+class Participant(Model):
     """A member in one contest. `token` is the member's secret for resuming on reconnect."""
 
     __table_args__ = (UniqueConstraint("contest_id", "roster_entry_id"),)
@@ -227,7 +232,7 @@ class Participant(db.Model):
     unit: Mapped[Unit] = relationship()
 
 
-class Answer(db.Model):
+class Answer(Model):
     """One accepted answer. The unique constraint makes client retries idempotent."""
 
     __table_args__ = (
@@ -247,7 +252,7 @@ class Answer(db.Model):
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class JoinAttempt(db.Model):
+class JoinAttempt(Model):
     """One try at matching a roster line: rate-limits guessing per contest and client address,
     and records a second device refused a seated line, for the organizer's review."""
 
@@ -263,7 +268,7 @@ class JoinAttempt(db.Model):
 # ---------------------------------------------------------------- campaign contests (attempts)
 
 
-class Attempt(db.Model):
+class Attempt(Model):
     """One member's timed pass through a drawn set of questions in a campaign.
 
     `open_for` holds the participant id while the attempt is in progress and NULL once closed:
@@ -301,7 +306,7 @@ class Attempt(db.Model):
     )
 
 
-class AttemptItem(db.Model):
+class AttemptItem(Model):
     """One drawn question of an attempt, in the attempt's order, with the member's answer.
     Answering is a compare-and-set on `choice IS NULL`, so a retried submission is idempotent."""
 
@@ -321,7 +326,7 @@ class AttemptItem(db.Model):
     question: Mapped[Question] = relationship()
 
 
-class CampaignScore(db.Model):
+class CampaignScore(Model):
     """A member's running totals in a campaign, updated in the transaction that closes each
     attempt, so unit rankings aggregate one row per member instead of every attempt.
     Each counting rule reads its own columns (best, latest, sum, average = sum / attempts)."""

@@ -11,16 +11,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from .contests import Mode, in_mode, is_finished, settings_of
 from .draw import DrawRule, can_draw
+from .extensions import DbSession
 from .live.engine import Phase
 from .models import BankVersion, Contest, ContestQuestion, Question
 
 
 def held_back(
-    session: Session, bank_id: int, now: datetime, besides: int | None = None
+    session: DbSession, bank_id: int, now: datetime, besides: int | None = None
 ) -> set[str]:
     """Question ids (`Question.qid`) of the bank that an open contest (other than `besides`)
     can still ask."""
@@ -56,7 +56,7 @@ def held_back(
 
 
 def questions(
-    session: Session, contest: Contest, now: datetime, category: str = ""
+    session: DbSession, contest: Contest, now: datetime, category: str = ""
 ) -> list[Question] | None:
     """The contest's bank version's questions open to practice (of `category` if given);
     None when every question of the version is held back."""
@@ -67,5 +67,5 @@ def questions(
     return [q for q in free if not category or q.category == category]
 
 
-def may_practise(session: Session, question: Question, now: datetime) -> bool:
+def may_practise(session: DbSession, question: Question, now: datetime) -> bool:
     return question.qid not in held_back(session, question.bank_version.bank_id, now)

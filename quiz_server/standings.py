@@ -19,10 +19,10 @@ from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Integer, and_, case, func, select
-from sqlalchemy.orm import Session
 
 from . import ranking
 from .contests import settings_of
+from .extensions import DbSession
 from .models import Answer, Contest, ContestQuestion, Participant, Unit
 from .orgs import Tree
 from .ranking import over_registered, participation_rate, per_registered, turnout
@@ -95,7 +95,7 @@ class BranchRow:
         return float(value or 0)
 
 
-def unrevealed(session: Session, contest_id: int) -> list[int]:
+def unrevealed(session: DbSession, contest_id: int) -> list[int]:
     """Questions opened and not yet revealed (at most the current one): their answers do not
     count until the reveal. Outside a question phase this is empty and nothing is filtered."""
     return list(
@@ -109,7 +109,7 @@ def unrevealed(session: Session, contest_id: int) -> list[int]:
     )
 
 
-def member_score(session: Session, participant: Participant) -> int:
+def member_score(session: DbSession, participant: Participant) -> int:
     hidden = unrevealed(session, participant.contest_id)
     score = session.scalar(
         select(func.coalesce(func.sum(Answer.points), 0)).where(
@@ -144,7 +144,7 @@ def _member_totals(contest_id: int, hidden: list[int]) -> Any:
     )
 
 
-def members(session: Session, contest_id: int) -> list[MemberRow]:
+def members(session: DbSession, contest_id: int) -> list[MemberRow]:
     """Every member, best first; equal score and time share a rank."""
     rows = session.execute(_member_totals(contest_id, unrevealed(session, contest_id))).all()
     chain = (lambda r: r.score, lambda r: -r.time_ms)
@@ -154,7 +154,7 @@ def members(session: Session, contest_id: int) -> list[MemberRow]:
     ]
 
 
-def branches(session: Session, contest: Contest, metric: str | None = None) -> list[BranchRow]:
+def branches(session: DbSession, contest: Contest, metric: str | None = None) -> list[BranchRow]:
     """Every participating branch, ranked by `metric` (default: the contest's choice)."""
     metric = metric or settings_of(contest).ranking_metric
     if metric not in METRICS:
@@ -180,9 +180,11 @@ def branches(session: Session, contest: Contest, metric: str | None = None) -> l
 def _branch_row(unit: Unit, agg: Any) -> BranchRow:
     keys = ("participants", "score", "correct", "answered", "time_ms")
     values = [int(getattr(agg, k) or 0) if agg else 0 for k in keys]
+    participants, score, correct, answered, time_ms = values
     return BranchRow(
-        0, unit.id, unit.name, values[0], unit.registered, *values[1:], parent_id=unit.parent_id
-    )
+        0, unit.id, unit.name, participants, unit.registered, score, correct, answered, time_ms,
+        parent_id=unit.parent_id,
+    )  # fmt: skip
 
 
 def _rank_branches(rows: list[BranchRow], metric: str) -> list[BranchRow]:
@@ -217,7 +219,7 @@ class Standings:
         return [(depth, rows[unit.id]) for depth, unit in self.tree.depth_first()]
 
 
-def rolled_up(session: Session, contest: Contest, metric: str | None = None) -> Standings:
+def rolled_up(session: DbSession, contest: Contest, metric: str | None = None) -> Standings:
     """Branch standings plus agency and system standings summed from those branches.
 
     Ratios come from the sums (Tree.rollup), so an agency's average weighs its branches by size."""
@@ -241,12 +243,17 @@ def rolled_up(session: Session, contest: Contest, metric: str | None = None) -> 
 
 
 def _rolled_row(unit: Unit, sums: Mapping[str, float]) -> BranchRow:
-    values = (int(sums[k]) for k in ADDITIVE)
+    participants, registered, score, correct, answered, time_ms = (int(sums[k]) for k in ADDITIVE)
     return BranchRow(
         0,
         unit.id,
         unit.name,
-        *values,
+        participants,
+        registered,
+        score,
+        correct,
+        answered,
+        time_ms,
         kind=unit.kind,
         parent_id=unit.parent_id,
         capped=int(sums["capped"]),

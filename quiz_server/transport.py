@@ -221,7 +221,7 @@ def init_app(app: Flask, socketio: SocketIO) -> None:
     """Install what `init_app`'s options cannot carry (call right after `socketio.init_app`)."""
     eio = socketio.server.eio
     eio._async = {**eio._async, "websocket": _bounded(eio._async["websocket"])}
-    app.wsgi_app = PollingGuard(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = PollingGuard(app.wsgi_app)  # type: ignore[method-assign]  # the documented way to add WSGI middleware
     for name in ("engineio.server", "socketio.server"):
         logger = logging.getLogger(name)
         if _one_line not in logger.filters:

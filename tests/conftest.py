@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from quiz_server import create_app
+from quiz_server import create_app, models, schema  # noqa: F401  (models: the tables)
 from quiz_server.config import Settings
 from quiz_server.extensions import db
 
@@ -50,26 +51,77 @@ def postgres_missing() -> str | None:
     return None
 
 
-def fresh_postgres() -> str:
-    """An empty schema of this test process's own (test runs side by side don't collide),
-    made the connection's search path, so each test starts clean."""
+def _postgres_url(schema_name: str) -> str:
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    return f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema_name}"
+
+
+def _new_postgres_schema(schema_name: str) -> str:
     reason = postgres_missing()
     if reason:
         pytest.skip(reason)
-    schema = f"quiz_test_{os.getpid()}"
     engine = sa.create_engine(POSTGRES_URL)
     with engine.begin() as conn:
-        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
+        conn.execute(
+            sa.text(f"DROP SCHEMA IF EXISTS {schema_name} CASCADE; CREATE SCHEMA {schema_name}")
+        )
     engine.dispose()
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    return f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    return _postgres_url(schema_name)
+
+
+_migrated_postgres: str | None = None  # this process's schema, once built
+
+
+def fresh_postgres() -> str:
+    """A schema of this test process's own (test runs side by side don't collide), made the
+    connection's search path. It is built at the newest revision once per process; each later
+    call empties its tables, so each test starts clean without migrating again."""
+    global _migrated_postgres
+    if _migrated_postgres is None:
+        url = _new_postgres_schema(f"quiz_test_{os.getpid()}")
+        engine = sa.create_engine(url)
+        schema.upgrade(engine)
+        engine.dispose()
+        _migrated_postgres = url
+        return url
+    engine = sa.create_engine(_migrated_postgres)
+    with engine.begin() as conn:
+        quote = conn.dialect.identifier_preparer.quote  # "user" is a reserved word
+        tables = ", ".join(quote(t.name) for t in db.metadata.sorted_tables)
+        conn.execute(
+            sa.text("SET LOCAL lock_timeout = '20s'")
+        )  # a leaked transaction: fail, not hang
+        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return _migrated_postgres
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite file at the newest revision, built once per test session; tests copy it."""
+    path = tmp_path_factory.mktemp("schema") / "template.sqlite3"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    schema.upgrade(engine)
+    engine.dispose()
+    return path
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path: Path) -> str:
+def database_url(request, tmp_path: Path, sqlite_template: Path) -> str:
+    """A database already at the newest revision, empty of rows."""
     if request.param == "postgresql":
         return fresh_postgres()
-    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    path = tmp_path / "test.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request, tmp_path: Path) -> str:
+    """A database with no tables at all, for the tests of the migrations themselves."""
+    if request.param == "postgresql":
+        return _new_postgres_schema(f"quiz_test_{os.getpid()}_empty")
+    return f"sqlite:///{tmp_path / 'empty.sqlite3'}"
 
 
 @pytest.fixture

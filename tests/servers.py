@@ -64,7 +64,7 @@ def worker_pid(proc: subprocess.Popen[bytes]) -> int:
 def peak_rss_mb(pid: int) -> float:
     """The most resident memory a process has held so far, in MB (a spike shows after it ends)."""
     status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024  # type: ignore[union-attr]
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024  # type: ignore[union-attr]  # Linux always reports VmHWM
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:

@@ -14,8 +14,8 @@ from quiz_server import (
 from quiz_server.extensions import db
 
 
-def test_migrations_from_scratch_match_the_models(database_url):
-    engine = sa.create_engine(database_url)
+def test_migrations_from_scratch_match_the_models(empty_database_url):
+    engine = sa.create_engine(empty_database_url)
     with engine.begin() as connection:
         command.upgrade(schema.alembic_config(connection), "head")
     with engine.connect() as connection:
@@ -25,8 +25,8 @@ def test_migrations_from_scratch_match_the_models(database_url):
     assert diff == [], "models changed without a migration: run quiz_server.schema.revision(...)"
 
 
-def test_upgrade_creates_then_keeps_data(database_url):
-    engine = sa.create_engine(database_url)
+def test_upgrade_creates_then_keeps_data(empty_database_url):
+    engine = sa.create_engine(empty_database_url)
     schema.upgrade(engine)
     with engine.begin() as connection:
         connection.execute(

@@ -109,7 +109,7 @@ class RawSocket:
             if isinstance(event, AcceptConnection):
                 self.accepted = event
             elif isinstance(event, RejectConnection | RejectData):
-                self.rejected = self.rejected or event  # type: ignore[assignment]
+                self.rejected = self.rejected or event  # type: ignore[assignment]  # the first rejected event
             elif isinstance(event, TextMessage):
                 self.pending.append(event.data)
             elif isinstance(event, CloseConnection):

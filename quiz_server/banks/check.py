@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from ..config import DEFAULT_SOURCE_HOSTS
@@ -153,7 +154,7 @@ def question_findings(bank: ParsedBank, hosts: tuple[str, ...]) -> list[Finding]
         if match := LETTER_REFERENCE.search(q.explanation):
             found.append(_finding("letter_reference", bank, q, f"“{match.group(0)}”"))
         if q.type == "multiple":
-            wrong = len(q.options) - len(q.answer)
+            wrong = len(q.options) - len(cast(list[str], q.answer))
             if wrong < 2:
                 found.append(_finding("few_wrong_options", bank, q, f"只有 {wrong} 个错误选项"))
         found += _source_findings(bank, q, hosts)
@@ -184,19 +185,20 @@ def spread_findings(bank: ParsedBank, summary: BankSummary) -> list[Finding]:
         shares = {k: round(100 * v / singles) for k, v in summary.answer_letters.items()}
         if max(shares.values()) > 40 or min(shares.values()) < 10:
             found.append(_finding("answer_balance", bank, None, _shares(shares)))
-    for code, counts, target in (
+    spreads: tuple[tuple[str, Mapping[Any, int], Mapping[Any, int]], ...] = (
         ("type_spread", summary.types, TYPE_TARGET),
         ("difficulty_spread", summary.difficulties, DIFFICULTY_TARGET),
-    ):
-        shares = {k: round(100 * counts.get(k, 0) / total) for k in target} if total else {}
+    )
+    for code, counts, target in spreads:
+        spread = {k: round(100 * counts.get(k, 0) / total) for k in target} if total else {}
         if total >= 20 and any(
-            abs(shares[k] - share) > SPREAD_TOLERANCE for k, share in target.items()
+            abs(spread[k] - share) > SPREAD_TOLERANCE for k, share in target.items()
         ):
-            found.append(_finding(code, bank, None, _shares(shares)))
+            found.append(_finding(code, bank, None, _shares(spread)))
     return found
 
 
-def _shares(shares: dict[object, int]) -> str:
+def _shares(shares: Mapping[Any, int]) -> str:
     return "，".join(f"{key} {value}%" for key, value in shares.items())
 
 
@@ -231,7 +233,9 @@ def _giveaways(
     judge) or among `other`'s right options."""
     if asked.type != "single":
         return []
-    answer = question_type("single").option_labels(asked.options)[LETTERS.index(asked.answer)]
+    answer = question_type("single").option_labels(asked.options)[
+        LETTERS.index(cast(str, asked.answer))
+    ]
     if len(STEM_NOISE.sub("", answer)) < SHORTEST_GIVEAWAY:
         return []
     false_statement = other.type == "judge" and other.answer is False

@@ -7,16 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, scoped_session
 
 from ..config import resource_dir
+from ..extensions import DbSession
 from ..models import Bank, BankVersion, Question
 from .parsed import QUESTION_FIELDS, BankError, ParsedBank, content_hash, question_fields
 from .xlsx import parse_xlsx
 from .yamlfile import parse_yaml
 
 YAML_SUFFIXES = (".yaml", ".yml")
-DbSession = Session | scoped_session[Any]  # a plain session, or Flask-SQLAlchemy's db.session
 
 
 class InvalidBundledBank(Exception):

@@ -12,12 +12,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import campaign
 from ..contests import joiner_name, new_participant, roster_seat, settings_of
 from ..draw import DrawError, draw
+from ..extensions import DbSession
 from ..models import (
     Attempt,
     AttemptItem,
@@ -36,7 +36,7 @@ def rules_of(contest: Contest) -> Rules:
 
 
 def join(
-    session: Session,
+    session: DbSession,
     contest: Contest,
     name: str,
     branch_id: int,
@@ -70,7 +70,7 @@ def join(
     return participant
 
 
-def member(session: Session, contest: Contest, token: str | None) -> Participant | None:
+def member(session: DbSession, contest: Contest, token: str | None) -> Participant | None:
     if not token or len(token) > 64:
         return None
     return session.scalar(
@@ -78,7 +78,7 @@ def member(session: Session, contest: Contest, token: str | None) -> Participant
     )
 
 
-def history(session: Session, participant: Participant) -> list[Attempt]:
+def history(session: DbSession, participant: Participant) -> list[Attempt]:
     return list(
         session.scalars(
             select(Attempt).where(Attempt.participant_id == participant.id).order_by(Attempt.number)
@@ -86,7 +86,7 @@ def history(session: Session, participant: Participant) -> list[Attempt]:
     )
 
 
-def open_attempt(session: Session, participant: Participant) -> Attempt | None:
+def open_attempt(session: DbSession, participant: Participant) -> Attempt | None:
     return session.scalar(select(Attempt).where(Attempt.open_for == participant.id))
 
 
@@ -107,7 +107,7 @@ class PoolEntry:
     type: str
 
 
-def pool_of(session: Session, bank_version_id: int) -> list[PoolEntry]:
+def pool_of(session: DbSession, bank_version_id: int) -> list[PoolEntry]:
     rows = session.execute(
         select(Question.id, Question.category, Question.difficulty, Question.type)
         .where(Question.bank_version_id == bank_version_id)
@@ -117,7 +117,7 @@ def pool_of(session: Session, bank_version_id: int) -> list[PoolEntry]:
 
 
 def start(
-    session: Session,
+    session: DbSession,
     contest: Contest,
     participant: Participant,
     now: datetime,
@@ -171,7 +171,7 @@ def start(
             session.add(attempt)
     except IntegrityError:  # another phone started one a moment ago: continue that one
         session.expire_all()
-        return Started(open_attempt(session, participant), True)  # type: ignore[arg-type]
+        return Started(open_attempt(session, participant), True)  # type: ignore[arg-type]  # found: the other phone's attempt
     return Started(attempt, False)
 
 
@@ -180,7 +180,7 @@ def _open_item(rules: Rules, attempt: Attempt, item: AttemptItem, now: datetime)
     item.deadline = campaign.item_deadline(rules, now, attempt.deadline)
 
 
-def close_if_due(session: Session, rules: Rules, attempt: Attempt, now: datetime) -> bool:
+def close_if_due(session: DbSession, rules: Rules, attempt: Attempt, now: datetime) -> bool:
     """Close an abandoned attempt at its deadline; per-question timing moves past lapsed items."""
     if attempt.finished_at is not None:
         return True
@@ -192,7 +192,7 @@ def close_if_due(session: Session, rules: Rules, attempt: Attempt, now: datetime
     return attempt.finished_at is not None
 
 
-def _skip_lapsed(session: Session, rules: Rules, attempt: Attempt, now: datetime) -> None:
+def _skip_lapsed(session: DbSession, rules: Rules, attempt: Attempt, now: datetime) -> None:
     for index, item in enumerate(attempt.items):
         if item.choice is not None or item.opened_at is None:
             continue
@@ -206,7 +206,7 @@ def _skip_lapsed(session: Session, rules: Rules, attempt: Attempt, now: datetime
         return
 
 
-def finish(session: Session, attempt: Attempt, now: datetime, closed_by: str) -> None:
+def finish(session: DbSession, attempt: Attempt, now: datetime, closed_by: str) -> None:
     """Score what was answered; time counts up to the submission, never past the deadline."""
     attempt.finished_at = min(now, attempt.deadline)
     attempt.closed_by = closed_by
@@ -218,7 +218,7 @@ def finish(session: Session, attempt: Attempt, now: datetime, closed_by: str) ->
         record(session, attempt)
 
 
-def record(session: Session, attempt: Attempt) -> None:
+def record(session: DbSession, attempt: Attempt) -> None:
     """Fold a finished attempt into the member's totals, in the same transaction."""
     row = session.get(CampaignScore, attempt.participant_id)
     if row is None:
@@ -255,7 +255,12 @@ class Ack:
 
 
 def answer(
-    session: Session, contest: Contest, attempt: Attempt, position: int, raw: object, now: datetime
+    session: DbSession,
+    contest: Contest,
+    attempt: Attempt,
+    position: int,
+    raw: object,
+    now: datetime,
 ) -> Ack:
     """Store one answer. A retry of a stored answer gets the stored answer back, not an error."""
     rules = rules_of(contest)
@@ -288,7 +293,7 @@ def answer(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    if stored.rowcount == 0:  # type: ignore[attr-defined]
+    if stored.rowcount == 0:  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
         session.refresh(item)  # another request stored it first
         return Ack(item, None if _same(item, raw) else Refusal.ALREADY_ANSWERED)
     for key, value in values.items():  # what was just written, without reading it back
@@ -312,7 +317,7 @@ def _answer_clock(attempt: Attempt, item: AttemptItem) -> datetime:
 
 
 def _after_answer(
-    session: Session, rules: Rules, attempt: Attempt, position: int, now: datetime
+    session: DbSession, rules: Rules, attempt: Attempt, position: int, now: datetime
 ) -> None:
     if all(i.choice is not None for i in attempt.items):
         finish(session, attempt, now, "submit")
@@ -322,14 +327,14 @@ def _after_answer(
         _open_item(rules, attempt, attempt.items[nxt], now)
 
 
-def submit(session: Session, contest: Contest, attempt: Attempt, now: datetime) -> None:
+def submit(session: DbSession, contest: Contest, attempt: Attempt, now: datetime) -> None:
     """Hand in now, with what was answered (a repeated submit changes nothing)."""
     if not close_if_due(session, rules_of(contest), attempt, now):
         finish(session, attempt, now, "submit")
 
 
 def report_hidden(
-    session: Session, contest: Contest, attempt: Attempt, count: int, now: datetime
+    session: DbSession, contest: Contest, attempt: Attempt, count: int, now: datetime
 ) -> None:
     """The phone's count of times the page was hidden; over the limit the attempt is handed in."""
     rules = rules_of(contest)
@@ -340,7 +345,7 @@ def report_hidden(
         finish(session, attempt, now, "hidden")
 
 
-def close_overdue(session: Session, contest: Contest, now: datetime) -> int:
+def close_overdue(session: DbSession, contest: Contest, now: datetime) -> int:
     """Close every abandoned attempt of a contest (rankings call this before they count)."""
     rules = rules_of(contest)
     cutoff = now - timedelta(seconds=rules.grace_seconds)
@@ -356,7 +361,7 @@ def close_overdue(session: Session, contest: Contest, now: datetime) -> int:
     return len(overdue)
 
 
-def attempts_by_device(session: Session, contest: Contest) -> list[tuple[str, int, int]]:
+def attempts_by_device(session: DbSession, contest: Contest) -> list[tuple[str, int, int]]:
     """(device, distinct names, attempts) for devices used under more than one name."""
     rows = session.execute(
         select(Attempt.device, func.count(func.distinct(Participant.name)), func.count(Attempt.id))

@@ -15,10 +15,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, delete, func, select
-from sqlalchemy.orm import Session
 
 from .. import campaign, ranking
 from ..contests import rules_of, settings_of
+from ..extensions import DbSession
 from ..models import Attempt, CampaignScore, Contest, Participant
 from ..orgs import Tree
 from ..ranking import over_registered, participation_rate, per_participant, per_registered
@@ -58,7 +58,7 @@ def _rule(contest: Contest) -> str:
     return rules_of(contest).counting
 
 
-def member_results(session: Session, contest: Contest) -> list[MemberResult]:
+def member_results(session: DbSession, contest: Contest) -> list[MemberResult]:
     """Each member's counted result, best first (ties: the shorter time)."""
     score, time_ms = _rule_columns(_rule(contest))
     rows = session.execute(
@@ -78,7 +78,9 @@ def member_results(session: Session, contest: Contest) -> list[MemberResult]:
     return [MemberResult(p, u, n, float(s), float(t), a, bool(f)) for p, u, n, s, t, a, f in rows]
 
 
-def member_rank(session: Session, contest: Contest, participant_id: int) -> tuple[int | None, int]:
+def member_rank(
+    session: DbSession, contest: Contest, participant_id: int
+) -> tuple[int | None, int]:
     """(place, members ranked): competition ranking, so equal score and time share a place."""
     score, time_ms = _rule_columns(_rule(contest))
     ranked = (CampaignScore.contest_id == contest.id) & (CampaignScore.attempts > 0)
@@ -96,7 +98,7 @@ def member_rank(session: Session, contest: Contest, participant_id: int) -> tupl
     return (ahead or 0) + 1, total
 
 
-def rebuild_scores(session: Session, contest: Contest) -> None:
+def rebuild_scores(session: DbSession, contest: Contest) -> None:
     """Recompute every member's totals from the stored attempts (repairs, bulk imports)."""
     from .attempts import record
 
@@ -150,7 +152,7 @@ def ranking_config(contest: Contest) -> dict[str, Any]:
     return settings_of(contest).ranking
 
 
-def unit_rows(session: Session, contest: Contest, level: str) -> list[UnitRow]:
+def unit_rows(session: DbSession, contest: Contest, level: str) -> list[UnitRow]:
     """Units of one level, ranked by the contest's metric and then its tie-break chain."""
     tree = Tree.load(session)
     sums = ranking.roll_up(tree, _branch_totals(session, contest))
@@ -174,7 +176,7 @@ def unit_rows(session: Session, contest: Contest, level: str) -> list[UnitRow]:
     return rank_units(rows, ranking_config(contest))
 
 
-def _branch_totals(session: Session, contest: Contest) -> dict[int, Counter[str]]:
+def _branch_totals(session: DbSession, contest: Contest) -> dict[int, Counter[str]]:
     """Per branch in one GROUP BY over the members' totals: the hot path of the live page."""
     totals = {u.id: Counter(registered=u.registered) for u in contest.units}
     score, _time = _rule_columns(_rule(contest))
@@ -186,7 +188,7 @@ def _branch_totals(session: Session, contest: Contest) -> dict[int, Counter[str]
     )
     for unit_id, participants, points, attempts, full in rows:
         if unit_id in totals:
-            totals[unit_id].update(
+            totals[unit_id].update(  # type: ignore[call-overload]  # typeshed: Counter values int; the score is a float
                 participants=participants,
                 score=float(points or 0),
                 attempts=int(attempts),
@@ -240,7 +242,7 @@ def metric_note(config: dict[str, Any]) -> str:
 # ------------------------------------------------------------------ rows for the workbook
 
 
-def campaign_unit_rows(session: Session, contest: Contest, level: str) -> list[dict[str, Any]]:
+def campaign_unit_rows(session: DbSession, contest: Contest, level: str) -> list[dict[str, Any]]:
     """One row per unit of `level` for the campaign sheet of the results workbook."""
     return [
         {
@@ -272,7 +274,7 @@ def campaign_days(contest: Contest, today: datetime) -> list[date]:
 
 
 def daily_participation_rows(
-    session: Session, contest: Contest, now: datetime | None = None
+    session: DbSession, contest: Contest, now: datetime | None = None
 ) -> list[dict[str, Any]]:
     """Per unit and day: members who took an attempt that day, and the cumulative rate."""
     rules = rules_of(contest)
@@ -307,7 +309,7 @@ def daily_participation_rows(
 
 
 def _daily_per_branch(
-    session: Session, contest: Contest
+    session: DbSession, contest: Contest
 ) -> tuple[dict[str, dict[int, dict[str, int]]], ...]:
     """{day: {branch: {"n": members that day}}} and the same for members' first day."""
     base = (

@@ -8,17 +8,16 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
-
 from ..contests import DEFAULT_RANKING, ContestError, Mode, create_contest
 from ..draw import DrawRule
+from ..extensions import DbSession
 from ..models import BankVersion, Contest, Unit
 from . import rankings
 from .rules import COUNTING, REVIEW, TIME_MODES, Rules, Stage
 
 
 def create_campaign(
-    session: Session,
+    session: DbSession,
     *,
     title: str,
     bank_version: BankVersion,
@@ -86,7 +85,7 @@ def weekly_stages(
     return tuple(stages)
 
 
-def campaign_from_options(session: Session, opts: dict[str, Any]) -> Contest:
+def campaign_from_options(session: DbSession, opts: dict[str, Any]) -> Contest:
     """The `contests create-campaign` command's options, checked and turned into a campaign."""
     from sqlalchemy import select
 
@@ -101,24 +100,24 @@ def campaign_from_options(session: Session, opts: dict[str, Any]) -> Contest:
     if codes and len(branches) != len(set(codes)):
         missing = set(codes) - {b.code for b in branches}
         raise ContestError(f"没有找到党支部：{'、'.join(sorted(missing))}")
-    starts_at, ends_at = window(str(opts["start"]), int(opts["days"]), str(opts["tz"]))  # type: ignore[call-overload]
-    seconds = int(opts["seconds"])  # type: ignore[call-overload]
+    starts_at, ends_at = window(str(opts["start"]), int(opts["days"]), str(opts["tz"]))
+    seconds = int(opts["seconds"])
     rules = Rules(
         starts_at=starts_at,
         ends_at=ends_at,
         tz=str(opts["tz"]),
-        per_day=opts["per_day"],  # type: ignore[arg-type]
+        per_day=opts["per_day"],
         total=opts["total"],
         time_mode=str(opts["time_mode"]),
-        attempt_seconds=seconds,  # type: ignore[arg-type]
+        attempt_seconds=seconds,
         question_seconds=seconds,
         counting=str(opts["counting"]),
         review=str(opts["review"]),
         fast_answer_ms=int(opts["fast_ms"]),
-        hidden_limit=opts["hidden_limit"],  # type: ignore[arg-type,call-overload]
+        hidden_limit=opts["hidden_limit"],
         stages=weekly_stages(starts_at, ends_at, opts["per_stage"])
         if opts["weekly_stages"]
-        else (),  # type: ignore[arg-type]
+        else (),
     )
     ranking = {
         "metric": str(opts["metric"]),
@@ -131,7 +130,7 @@ def campaign_from_options(session: Session, opts: dict[str, Any]) -> Contest:
         session,
         title=str(opts["title"]),
         bank_version=version,
-        rule=int(opts["count"]),  # type: ignore[call-overload]
+        rule=int(opts["count"]),
         branches=branches,
         rules=rules,
         ranking=ranking,

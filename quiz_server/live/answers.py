@@ -4,9 +4,9 @@ update) and one commit before the ack; what never changes about a question is ca
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -41,12 +41,11 @@ def asked_question(contest_id: int, position: int) -> Asked | None:
         if row is None:
             return None
         asked[key] = Asked(row.id, question_type(row.type), row.options, row.answer)
-    return asked[key]  # type: ignore[no-any-return]
+    return asked[key]
 
 
 _ANSWERS, _QUESTIONS, _PEOPLE, _CONTESTS = (
-    m.__table__
-    for m in (Answer, ContestQuestion, Participant, Contest)  # type: ignore[attr-defined]
+    cast(Table, m.__table__) for m in (Answer, ContestQuestion, Participant, Contest)
 )
 # Built once: the answer path then skips statement construction and cache-key work per call.
 _ANSWER_STATE = (

@@ -23,7 +23,7 @@ def mark_dirty(contest_id: int, what: str) -> None:
     live.dirty[what].add(contest_id)
     if not live.pulse_running and settings().run_timers:
         live.pulse_running = True
-        socketio.start_background_task(_pulse_loop, current_app._get_current_object())  # type: ignore[attr-defined]
+        socketio.start_background_task(_pulse_loop, current_app._get_current_object())  # type: ignore[attr-defined]  # current_app is a proxy
 
 
 def _pulse_loop(app: Flask) -> None:

@@ -47,7 +47,7 @@ class LiveNamespace(Namespace):
             return super().trigger_event(event, *args)
         handler = getattr(self, f"on_{event}", None)
         run = self._guarded(event, handler) if handler else self._unknown(event)
-        return self.socketio._handle_event(run, event, self.namespace, *args)  # type: ignore[union-attr]
+        return self.socketio._handle_event(run, event, self.namespace, *args)
 
     def events(self) -> list[str]:
         """The events a client may send here (connect is the socket's own life cycle)."""
@@ -74,7 +74,7 @@ class LiveNamespace(Namespace):
 
         def run(*args: Any) -> Any:
             detail = f": {args[0]}" if event == transport.INVALID_EVENT and args else ""
-            transport.bad_frames.note(f"{request.namespace} {event!r}{detail}")  # type: ignore[attr-defined]
+            transport.bad_frames.note(f"{request.namespace} {event!r}{detail}")  # type: ignore[attr-defined]  # Flask-SocketIO sets request.namespace
             return i18n.convert(refuse("bad_request"), lang())
 
         return run

@@ -38,7 +38,7 @@ class HostNamespace(LiveNamespace):
         if contest is None:
             return refuse("no_such_contest")
         socketio.server.enter_room(
-            request.sid,  # type: ignore[attr-defined]
+            request.sid,  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
             host_room(contest.id, lang()),
             namespace=HOST,
         )
@@ -56,7 +56,7 @@ class HostNamespace(LiveNamespace):
         seconds = whole(data.get("seconds", 10), 1, 300)
         if contest_id is None or action not in HOST_ACTIONS or seconds is None:
             return refuse("bad_request")
-        reason = step(contest_id, action, seconds=seconds)  # type: ignore[arg-type]
+        reason = step(contest_id, action, seconds=seconds)
         return refuse(reason) if reason else {"ok": True}
 
     def on_kick(self, data: dict[str, Any]) -> dict[str, Any]:

@@ -7,9 +7,9 @@ from collections import Counter
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from .. import standings
+from ..extensions import DbSession
 from ..models import Answer, Contest, ContestQuestion, Participant, Unit
 from ..questions import question_type
 from ..wire import ms
@@ -40,7 +40,7 @@ def question_for_player(cq: ContestQuestion) -> dict[str, Any]:
     }
 
 
-def reveal(session: Session, cq: ContestQuestion, participants: int) -> dict[str, Any]:
+def reveal(session: DbSession, cq: ContestQuestion, participants: int) -> dict[str, Any]:
     q = cq.question
     distribution: Counter[str] = Counter()
     for choice, count in session.execute(
@@ -61,11 +61,11 @@ def reveal(session: Session, cq: ContestQuestion, participants: int) -> dict[str
     }
 
 
-def _answered(session: Session, cq_id: int) -> int:
+def _answered(session: DbSession, cq_id: int) -> int:
     return session.scalar(select(func.count()).where(Answer.contest_question_id == cq_id)) or 0
 
 
-def leaderboard(session: Session, contest: Contest) -> dict[str, Any]:
+def leaderboard(session: DbSession, contest: Contest) -> dict[str, Any]:
     units = {u.id: u.name for u in contest.units}
     metric = contest.settings.get("ranking_metric", "avg_registered")
     members = [
@@ -96,7 +96,7 @@ def leaderboard(session: Session, contest: Contest) -> dict[str, Any]:
     return {"members": members, "branches": branches}
 
 
-def participant_count(session: Session, contest_id: int) -> int:
+def participant_count(session: DbSession, contest_id: int) -> int:
     return (
         session.scalar(
             select(func.count()).where(
@@ -107,7 +107,7 @@ def participant_count(session: Session, contest_id: int) -> int:
     )
 
 
-def phase_payload(session: Session, contest: Contest) -> dict[str, Any]:
+def phase_payload(session: DbSession, contest: Contest) -> dict[str, Any]:
     """What everyone in the contest room sees in the current phase (`server_now` is set at send)."""
     phase = Phase(contest.phase)
     payload: dict[str, Any] = {
@@ -145,7 +145,7 @@ def current_question(contest: Contest) -> ContestQuestion | None:
     return None
 
 
-def me(session: Session, participant: Participant, phase: dict[str, Any]) -> dict[str, Any]:
+def me(session: DbSession, participant: Participant, phase: dict[str, Any]) -> dict[str, Any]:
     """The member's own part of a snapshot, beside the room's `phase` payload: never sent to
     anyone else."""
     unit: Unit = participant.unit
@@ -159,7 +159,7 @@ def me(session: Session, participant: Participant, phase: dict[str, Any]) -> dic
 
 
 def own_answer(
-    session: Session, participant: Participant, phase: dict[str, Any]
+    session: DbSession, participant: Participant, phase: dict[str, Any]
 ) -> dict[str, Any] | None:
     if phase["question"] is None:
         return None

@@ -15,7 +15,7 @@ from . import payloads
 from .rooms import HOST, PLAY, emit_localised
 from .state import now, state
 
-_CURRENT_SEQ = select(Contest.__table__.c.seq).where(Contest.__table__.c.id == bindparam("cid"))  # type: ignore[attr-defined]
+_CURRENT_SEQ = select(Contest.__table__.c.seq).where(Contest.__table__.c.id == bindparam("cid"))
 
 
 def current_seq(contest_id: int) -> int | None:

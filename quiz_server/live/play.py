@@ -79,13 +79,13 @@ class PlayNamespace(LiveNamespace):
             return refuse("not_joined")
         if position is None or not isinstance(raw, list | str):
             return refuse("bad_request")
-        return answers.answer(pid, cid, position, raw)  # type: ignore[arg-type]
+        return answers.answer(pid, cid, position, raw)  # type: ignore[arg-type]  # joined: the socket's session holds ints
 
     def on_standing(self, _data: dict[str, Any]) -> dict[str, Any]:
         pid, cid = session.get("pid"), session.get("cid")
         if pid is None:
             return refuse("not_joined")
-        table = ranks_of(cid)  # type: ignore[arg-type]
+        table = ranks_of(cid)  # type: ignore[arg-type]  # joined: the socket's session holds ints
         me = table["members"].get(pid)
         branch = table["branches"].get(session.get("unit"))
         if me is None or branch is None:
@@ -118,14 +118,14 @@ def _seat(contest: Contest, branch_id: int, name: str, member_no: Any) -> dict[s
 def _to_self(event: str, payload: dict[str, Any]) -> None:
     """An event for this socket only, in its member's language."""
     payload = i18n.convert(payload, lang())
-    socketio.emit(event, payload, to=request.sid, namespace=PLAY)  # type: ignore[attr-defined]
+    socketio.emit(event, payload, to=request.sid, namespace=PLAY)  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
 
 
 def _bind(participant: Participant) -> None:
     session["pid"] = participant.id
     session["cid"] = participant.contest_id
     session["unit"] = participant.unit_id
-    sid = request.sid  # type: ignore[attr-defined]
+    sid = request.sid  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
     socketio.server.enter_room(sid, room(participant.contest_id, lang()), namespace=PLAY)
     socketio.server.enter_room(sid, member_room(participant.id), namespace=PLAY)
 

@@ -56,14 +56,14 @@ def step(
             paused_remaining=after.paused_remaining,
         )
     )
-    if cas.rowcount != 1:  # type: ignore[attr-defined]
+    if cas.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult; current_app is a proxy
         db.session.rollback()
         return Refusal.WRONG_PHASE
     _stamp_question(contest, before, after, moment)
     db.session.commit()
     broadcast(contest_id)
     if after.phase is not Phase.FINISHED:
-        ensure_timer(current_app._get_current_object(), contest_id)  # type: ignore[attr-defined]
+        ensure_timer(current_app._get_current_object(), contest_id)  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult; current_app is a proxy
     return None
 
 
@@ -105,7 +105,7 @@ def _stamp_question(
             cq.opens_at = moment
         elif _resumed_later(before, after):
             # The pause does not count as answering time: the window slides by its length.
-            cq.opens_at = cq.opens_at + (after.phase_ends_at - before.phase_ends_at)  # type: ignore[operator]
+            cq.opens_at = cq.opens_at + (after.phase_ends_at - before.phase_ends_at)  # type: ignore[operator,assignment]  # both are set while a question runs
         cq.closes_at = after.phase_ends_at
     if before.phase is Phase.QUESTION and after.phase is not Phase.QUESTION:
         contest.questions[before.position].revealed_at = moment

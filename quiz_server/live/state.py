@@ -39,11 +39,11 @@ def init_app(app: Flask) -> None:
 
 
 def state(app: Flask | None = None) -> LiveState:
-    return (app or current_app).extensions[KEY]  # type: ignore[no-any-return]
+    return (app or current_app).extensions[KEY]
 
 
 def settings() -> Settings:
-    return current_app.config["QUIZ"]  # type: ignore[no-any-return]
+    return current_app.config["QUIZ"]
 
 
 def now() -> datetime:

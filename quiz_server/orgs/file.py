@@ -18,8 +18,9 @@ import openpyxl
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 
+from ..extensions import DbSession
 from ..models import RosterEntry, Unit
 
 UNIT_SHEET = "组织架构"
@@ -192,7 +193,7 @@ def parse(
 ) -> tuple[OrgFile | None, list[OrgError]]:
     """Every unit and roster line, or None and every error. `known` maps codes already stored
     to (kind, parent code), so a file may add branches under units imported earlier."""
-    found, errors = OrgFile(), []
+    found, errors = OrgFile(), list[OrgError]()
     tables = list(tables)
     for table in tables:
         if _has_headers(table, UNIT_HEADERS):
@@ -238,7 +239,8 @@ def _cells(
 def _unit_lines(table: Table, errors: list[OrgError]) -> list[UnitLine]:
     if _missing(table, UNIT_HEADERS, errors):
         return []
-    lines, seen = [], {}
+    lines: list[UnitLine] = []
+    seen: dict[str, int] = {}
     for row, cells in table.rows:
         c = _cells(table, cells, UNIT_HEADERS)
 
@@ -284,7 +286,8 @@ def _roster_lines(
 ) -> list[RosterLine]:
     if _missing(table, ROSTER_HEADERS, errors):
         return []
-    lines, seen = [], {}
+    lines: list[RosterLine] = []
+    seen: dict[tuple[str, str], int] = {}
     for row, cells in table.rows:
         c = _cells(table, cells, ROSTER_HEADERS)
         branch, name, member_no = (c[k][0] for k in ROSTER_HEADERS)
@@ -318,12 +321,12 @@ def _tree_errors(
     table = next((t for t in tables if t.column(UNIT_HEADERS["parent"]) is not None), None)
     if table is None or not units:
         return []
-    place = table.place(table.column(UNIT_HEADERS["parent"]))  # type: ignore[arg-type]
+    place = table.place(table.column(UNIT_HEADERS["parent"]))  # type: ignore[arg-type]  # the table was picked for having this column
     kinds = {**{c: k for c, (k, _) in known.items()}, **{u.code: u.kind for u in units}}
     parents = {**{c: p for c, (_, p) in known.items()}, **{u.code: u.parent for u in units}}
     in_file = {u.code for u in units}
     with_children = {p for c, (_, p) in known.items() if c not in in_file}  # stored children
-    kind_place = table.place(table.column(UNIT_HEADERS["kind"]))  # type: ignore[arg-type]
+    kind_place = table.place(table.column(UNIT_HEADERS["kind"]))  # type: ignore[arg-type]  # the table was picked for having this column
     errors = []
     for unit in units:
         message = _parent_problem(unit, kinds, parents)
@@ -358,7 +361,7 @@ def _cycles(code: str, parents: Mapping[str, str]) -> bool:
 # ---------------------------------------------------------------- storing
 
 
-def known_units(session: Session) -> dict[str, tuple[str, str]]:
+def known_units(session: DbSession) -> dict[str, tuple[str, str]]:
     """Stored units as code → (kind, parent code): what a file may build on."""
     parent = aliased(Unit)
     rows = session.execute(
@@ -378,12 +381,12 @@ def check_bytes(
 
 
 def check_file(
-    session: Session, filename: str, data: bytes
+    session: DbSession, filename: str, data: bytes
 ) -> tuple[OrgFile | None, list[OrgError]]:
     return check_bytes(filename, data, known_units(session))
 
 
-def store(session: Session, found: OrgFile) -> ImportSummary:
+def store(session: DbSession, found: OrgFile) -> ImportSummary:
     """Upsert units by code and roster entries by (branch, member number); the caller commits.
     Nothing is deleted: units and entries that past contests name stay."""
     by_code = {u.code: u for u in session.scalars(select(Unit))}
@@ -404,7 +407,7 @@ def store(session: Session, found: OrgFile) -> ImportSummary:
 
 
 def _store_roster(
-    session: Session, lines: list[RosterLine], by_code: Mapping[str, Unit]
+    session: DbSession, lines: list[RosterLine], by_code: Mapping[str, Unit]
 ) -> tuple[int, int]:
     existing = {(e.unit_id, e.member_no): e for e in session.scalars(select(RosterEntry))}
     added = updated = 0
@@ -423,7 +426,7 @@ def _store_roster(
 
 
 def import_file(
-    session: Session, filename: str, data: bytes
+    session: DbSession, filename: str, data: bytes
 ) -> tuple[ImportSummary | None, list[OrgError]]:
     """Check everything, then store everything, or store nothing and return every error."""
     found, errors = check_file(session, filename, data)

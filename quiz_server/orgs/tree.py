@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from ..extensions import DbSession
 from ..models import Unit
 
 KINDS = {"system": "系统党委", "agency": "机关党委/党总支", "branch": "党支部"}
@@ -22,7 +22,7 @@ class Tree:
     children: dict[int | None, list[int]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, session: Session) -> Tree:
+    def load(cls, session: DbSession) -> Tree:
         units = session.scalars(select(Unit).order_by(Unit.parent_id, Unit.position, Unit.id)).all()
         return cls.of(units)
 

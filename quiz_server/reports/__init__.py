@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy.orm import Session
-
 from ..contests import is_campaign
+from ..extensions import DbSession
 from ..models import Contest
 from . import campaign, live
 from .sheets import Column, Sheet, csv_bytes, filename, workbook_bytes
@@ -22,7 +21,7 @@ __all__ = ["Column", "Sheet", "build", "csv_bytes", "filename", "workbook_bytes"
 
 
 def build(
-    session: Session, contest: Contest, branch_ids: Collection[int] | None = None
+    session: DbSession, contest: Contest, branch_ids: Collection[int] | None = None
 ) -> list[Sheet]:
     """Every sheet of the contest's report; `branch_ids` limits it to those branches' rows."""
     if is_campaign(contest):

@@ -7,9 +7,9 @@ from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ..campaign.rankings import LEVELS, campaign_unit_rows, daily_participation_rows, member_results
+from ..extensions import DbSession
 from ..models import Attempt, AttemptItem, Contest, Participant, Question
 from ..orgs import Tree
 from ..questions import question_type
@@ -43,7 +43,7 @@ DAILY_COLUMNS = [
 
 
 def sheets(
-    session: Session, contest: Contest, branch_ids: Collection[int] | None = None
+    session: DbSession, contest: Contest, branch_ids: Collection[int] | None = None
 ) -> list[Sheet]:
     """Every sheet; `branch_ids` (a secretary's scope) keeps those branches and the units above."""
     visible = _visible(session, branch_ids)
@@ -58,7 +58,7 @@ def sheets(
     return out
 
 
-def _visible(session: Session, branch_ids: Collection[int] | None) -> set[int] | None:
+def _visible(session: DbSession, branch_ids: Collection[int] | None) -> set[int] | None:
     if branch_ids is None:
         return None
     tree = Tree.load(session)
@@ -67,7 +67,9 @@ def _visible(session: Session, branch_ids: Collection[int] | None) -> set[int] |
     }
 
 
-def _unit_sheet(session: Session, contest: Contest, level: str, visible: set[int] | None) -> Sheet:
+def _unit_sheet(
+    session: DbSession, contest: Contest, level: str, visible: set[int] | None
+) -> Sheet:
     rows = [
         r
         for r in campaign_unit_rows(session, contest, level)
@@ -96,7 +98,7 @@ def _answered_items(contest_id: int, branch_ids: Collection[int] | None) -> list
 
 
 def _question_sheet(
-    session: Session, contest: Contest, branch_ids: Collection[int] | None = None
+    session: DbSession, contest: Contest, branch_ids: Collection[int] | None = None
 ) -> Sheet:
     """Most-missed first: the 薄弱环节 list over every answered item of every attempt (of the
     given branches' members only, for a secretary); discrimination groups members by their

@@ -11,9 +11,8 @@ import math
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from .. import standings
+from ..extensions import DbSession
 from ..models import Contest
 from ..orgs import KINDS
 from ..ranking import METRICS
@@ -22,7 +21,7 @@ from .sheets import ONE, PERCENT, TWO, WHOLE, Column, Sheet
 
 
 def sheets(
-    session: Session, contest: Contest, branch_ids: Collection[int] | None = None
+    session: DbSession, contest: Contest, branch_ids: Collection[int] | None = None
 ) -> list[Sheet]:
     """Every sheet of the round's report; `branch_ids` limits it to those branches' rows."""
     table = standings.rolled_up(session, contest)

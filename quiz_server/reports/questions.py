@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, case, func, select
-from sqlalchemy.orm import Session
 
 from .. import standings
+from ..extensions import DbSession
 from ..models import Answer, Contest, ContestQuestion
 from ..questions import question_type
 
@@ -58,7 +58,7 @@ class Figures:
 
 
 def answer_figures(
-    session: Session, answers: Select[Any], ranked: Sequence[int]
+    session: DbSession, answers: Select, ranked: Sequence[int]
 ) -> dict[int, Figures]:
     """{question: figures} over `answers`, a query with the columns `question`, `member`,
     `correct`, `choice` and `elapsed_ms` (live: the answers; campaign: the answered attempt
@@ -90,7 +90,7 @@ def answer_figures(
     return out
 
 
-def _wrong_choices(session: Session, rows: Any) -> dict[int, tuple[str, int]]:
+def _wrong_choices(session: DbSession, rows: Any) -> dict[int, tuple[str, int]]:
     """The most-chosen wrong choice per question (ties: the alphabetically first)."""
     query = (
         select(rows.c.question, rows.c.choice, func.count().label("n"))
@@ -105,7 +105,7 @@ def _wrong_choices(session: Session, rows: Any) -> dict[int, tuple[str, int]]:
     return best
 
 
-def _discrimination(session: Session, rows: Any, ranked: Sequence[int]) -> dict[int, float]:
+def _discrimination(session: DbSession, rows: Any, ranked: Sequence[int]) -> dict[int, float]:
     size = round(len(ranked) * GROUP_SHARE)
     if size < 1 or len(ranked) < 2:
         return {}
@@ -122,7 +122,7 @@ def _discrimination(session: Session, rows: Any, ranked: Sequence[int]) -> dict[
 
 
 def question_stats(
-    session: Session, contest: Contest, members: list[standings.MemberRow]
+    session: DbSession, contest: Contest, members: list[standings.MemberRow]
 ) -> list[QuestionStat]:
     """A live round's statistics over `members`' answers, the most-missed question first."""
     answers = select(

@@ -24,7 +24,7 @@ from ...banks import (
 from ...banks.check import CheckReport, check_banks, coverage_rows
 from ...banks.template import workbook_bytes
 from ...extensions import db
-from ...models import Bank, BankVersion
+from ...models import Bank, BankVersion, Question
 from ...questions import question_type
 from .console import XLSX, bp, download
 
@@ -107,7 +107,7 @@ def quality_report(version: BankVersion) -> CheckReport:
     return report
 
 
-def preview(q, titles: dict[str, str]) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def preview(q: Question, titles: dict[str, str]) -> dict[str, object]:
     """A question as the phone lays it out (ids, labels), plus what only the organizer sees."""
     qtype = question_type(q.type)
     correct = set(qtype.correct_ids(q.answer))

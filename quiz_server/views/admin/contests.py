@@ -4,7 +4,7 @@ seed, timing, scoring, ranking metric, branches from the tree) and the contest p
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -214,12 +214,12 @@ def _getlist(form: Any, name: str) -> list[Any]:
     return form.getlist(name) if hasattr(form, "getlist") else []
 
 
-def _chosen_version(form: Mapping[str, Any], versions: list[BankVersion]) -> BankVersion | None:
+def _chosen_version(form: Mapping[str, Any], versions: Sequence[BankVersion]) -> BankVersion | None:
     wanted = str(form.get("bank_version", ""))
     return next((v for v in versions if str(v.id) == wanted), versions[0] if versions else None)
 
 
-def _pool(version: BankVersion | None) -> dict[str, list[tuple[Any, str, int]]]:
+def _pool(version: BankVersion | None) -> dict[str, list[tuple[Any, Any, int]]]:
     """What the chosen version holds per category, difficulty and type, for the quota inputs."""
     if version is None:
         return {}
@@ -242,7 +242,12 @@ def _create(spec: ContestSpec) -> Contest | None:
         spec.errors.append("请选择题库版本")
         return None
     branches = db.session.scalars(select(Unit).where(Unit.id.in_(spec.unit_ids))).all()
-    common = {"title": spec.title, "bank_version": version, "rule": spec.rule, "branches": branches}
+    common: dict[str, Any] = {
+        "title": spec.title,
+        "bank_version": version,
+        "rule": spec.rule,
+        "branches": branches,
+    }
     try:
         if spec.campaign is not None:
             contest = create_campaign(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import render_template
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from ...auth import role_required
 from ...extensions import db
@@ -31,7 +31,7 @@ def index() -> str:
     return render_template("admin/index.html", contests=contests, joined=counts, totals=totals)
 
 
-def _visible_contests():  # type: ignore[no-untyped-def]
+def _visible_contests() -> Select:
     """Organizers see every contest; a secretary only those one of their branches takes part in."""
     query = select(Contest)
     if current_user.role == "organizer":

@@ -52,7 +52,7 @@ def index() -> str | Response:
 def _tree_view() -> dict[str, object]:
     tree = Tree.load(db.session)
     counts = select(RosterEntry.unit_id, func.count()).group_by(RosterEntry.unit_id)
-    roster = {unit_id: n for unit_id, n in db.session.execute(counts)}
+    roster: dict[int, int] = dict(db.session.execute(counts).all())
     registered = tree.rollup({u.id: {"registered": u.registered} for u in tree.units.values()
                               if u.kind == "branch"})  # fmt: skip
     branches = {uid: len(tree.branches_under(uid)) for uid in tree.units}

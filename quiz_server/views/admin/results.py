@@ -107,6 +107,6 @@ def report_csv(contest_id: int, sheet: str) -> Response:
     if sheet not in found:
         abort(404)
     if found[sheet].answers and not answers_visible(contest):
-        return render_template("errors/403.html", message=ANSWERS_LATER), 403  # type: ignore[return-value]
+        return render_template("errors/403.html", message=ANSWERS_LATER), 403  # type: ignore[return-value]  # Flask accepts a (body, status) pair
     name = reports.filename(contest, found[sheet].title, datetime.now(UTC)) + ".csv"
     return download(reports.csv_bytes(found[sheet]), name, "text/csv; charset=utf-8")
