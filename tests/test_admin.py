@@ -703,8 +703,8 @@ def test_a_campaign_page_shows_its_own_settings_and_links_its_flags(app, client,
     cid = contest_id_of(create(client, console, **campaign))
     page = client.get(f"/admin/contests/{cid}").get_data(as_text=True)
     assert "2026-12-01 00:00 至 2026-12-15 00:00" in page
-    assert "每天 2 次" in page and "每次 8 分钟" in page and "平均得分" in page
-    assert "活动结束后显示答案与解析" in page and "综合得分 =" in page
+    assert "每天 2 次" in page and "每次 8 分钟" in page and "各次平均" in page
+    assert "活动结束后再公布（防止答案外传）" in page and "综合得分 =" in page
     for live_only in ("每题时间", "基础分", "速度占比", "揭晓", "加入链接", "抽出的题目"):
         assert live_only not in page, live_only
     flags = f"/admin/campaigns/{cid}/flags"

@@ -18,8 +18,11 @@ from zoneinfo import ZoneInfo
 from ..refusals import Refusal
 
 DEFAULT_TZ = "Asia/Shanghai"
-COUNTING = {"best": "最高一次", "latest": "最后一次", "sum": "累计得分", "average": "平均得分"}
-REVIEW = {"immediate": "交卷后立即显示答案与解析", "after_close": "活动结束后显示答案与解析"}
+COUNTING = {"best": "取最高一次", "latest": "取最近一次", "sum": "累计各次", "average": "各次平均"}
+REVIEW = {
+    "immediate": "交卷后立即公布答案与解析",
+    "after_close": "活动结束后再公布（防止答案外传）",
+}
 TIME_MODES = {"attempt": "整次限时", "question": "每题限时"}
 
 

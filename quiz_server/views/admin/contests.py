@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from ... import links
 from ...auth import role_required
 from ...campaign import Rules, rankings
-from ...campaign import rules as campaign_rules
+from ...campaign.rules import COUNTING, REVIEW
 from ...campaign.setup import create_campaign
 from ...campaign.setup import window as campaign_window
 from ...contests import ContestError, create_contest, settings_of
@@ -80,13 +80,6 @@ def parse_contest_form(form: Mapping[str, Any], tree: Tree) -> ContestSpec:
     if form.get("mode") == "campaign":
         spec.campaign = _campaign_rules(form, spec.errors)
     return spec
-
-
-COUNTING = {"best": "取最高一次", "latest": "取最近一次", "sum": "累计各次", "average": "各次平均"}
-REVIEW = {
-    "immediate": "交卷后立即公布答案与解析",
-    "after_close": "活动结束后再公布（防止答案外传）",
-}
 
 
 def _campaign_rules(form: Mapping[str, Any], errors: list[str]) -> Rules | None:
@@ -303,8 +296,8 @@ def _campaign_facts(contest: Contest) -> dict[str, Any]:
     config = settings_of(contest).ranking
     return {
         "campaign": settings_of(contest).rules,
-        "counting": campaign_rules.COUNTING,
-        "review": campaign_rules.REVIEW,
+        "counting": COUNTING,
+        "review": REVIEW,
         "metric": rankings.metric_note(config),
         "tie_break": rankings.tie_break_note(config),
         "campaign_url": links.absolute(links.campaign(contest.pin)),
