@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -343,3 +344,56 @@ class CampaignScore(Model):
     latest_time_ms: Mapped[int] = mapped_column(Integer, default=0)
     sum_score: Mapped[int] = mapped_column(Integer, default=0)
     sum_time_ms: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# ---------------------------------------------------------------- the stage contest (现场竞赛)
+
+
+class StageRound(Model):
+    """One round of a stage contest's programme: its type, its settings (time limits, points,
+    who answers) and its questions, in order (a speed round's are one pool for every turn)."""
+
+    __table_args__ = (UniqueConstraint("contest_id", "position"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # required | buzz | risk | speed
+    title: Mapped[str] = mapped_column(String(64))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    slots: Mapped[int] = mapped_column(Integer)
+    question_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+
+
+class StageTeam(Model):
+    """A team on stage: a branch at a desk, its members and seats, and its device's PIN and
+    token (the PIN joins, the token re-joins; both secret to the team)."""
+
+    __table_args__ = (UniqueConstraint("contest_id", "pin"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    position: Mapped[int] = mapped_column(Integer)  # the turn order
+    name: Mapped[str] = mapped_column(String(128))
+    desk: Mapped[int] = mapped_column(Integer)
+    members: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # [{name, seat}]
+    pin: Mapped[str] = mapped_column(String(8))
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    unit: Mapped[Unit] = relationship()
+
+
+class StageEvent(Model):
+    """The stage contest's log, one row per event, numbered: the board is the replay of these
+    rows, so a restart resumes from them and two processes cannot both write the same `seq`.
+    `t` is the event's time on the server clock (a buzz: the converted tap); `data` keeps what
+    the logs need (a buzz's device tap, offset, uncertainty; a ruling's reason)."""
+
+    __table_args__ = (UniqueConstraint("contest_id", "seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("stage_team.id"))
+    t: Mapped[float] = mapped_column(Float)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    actor: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
