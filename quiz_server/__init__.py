@@ -32,9 +32,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     login_manager.init_app(app)
     i18n.init_app(app)
     _register_blueprints(app)
-    from . import live, models  # noqa: F401
+    from . import live, models, stage  # noqa: F401
 
     live.init_app(app)  # before socketio.init_app: its namespaces then reach every app
+    stage.init_app(app)
 
     socketio.init_app(
         app,

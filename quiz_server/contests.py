@@ -44,11 +44,13 @@ DEFAULT_RANKING: dict[str, Any] = {
 
 
 class Mode(StrEnum):
-    """How a contest runs: a live round the organizer steps through, or a campaign of
-    self-paced timed attempts over days. Stored as the string in `Contest.mode`."""
+    """How a contest runs: a live round the organizer steps through, a campaign of
+    self-paced timed attempts over days, or a stage contest of branch teams at desks with a
+    referee (`stage/`). Stored as the string in `Contest.mode`."""
 
     LIVE = "live"
     CAMPAIGN = "campaign"
+    STAGE = "stage"
 
 
 def mode_of(contest: Contest) -> Mode:
@@ -61,6 +63,10 @@ def is_campaign(contest: Contest) -> bool:
 
 def is_live(contest: Contest) -> bool:
     return contest.mode == Mode.LIVE
+
+
+def is_stage(contest: Contest) -> bool:
+    return contest.mode == Mode.STAGE
 
 
 def in_mode(mode: Mode) -> ColumnElement[bool]:

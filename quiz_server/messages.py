@@ -32,6 +32,14 @@ REFUSALS: dict[str, str] = {
     "roster_rate_limited": "核对名单的次数过多，请 1 分钟后再试",
     "server_error": "服务器繁忙，请稍后重试",
     "too_large": "提交的内容太大（上限 {limit} MB），请拆分后分别上传",
+    # The stage contest (现场竞赛): team devices and the referee console.
+    "stage_wrong_step": "当前环节不能进行此操作",
+    "stage_not_your_turn": "现在不是本队作答",
+    "stage_locked_out": "本队已犯规，本题不能再抢答",
+    "stage_already_buzzed": "本队已抢答",
+    "stage_no_such_team": "队伍码不正确，请向工作人员核对",
+    "stage_bad_value": "数值或理由无效，请检查后重试",
+    "stage_nothing_to_undo": "没有可以撤销的操作",
 }
 
 _COMMON: dict[str, str] = {
