@@ -28,6 +28,7 @@ def _attach_groups() -> None:
     from .banks.commands import banks
     from .campaign.commands import contests
     from .orgs.commands import orgs
+    from .stage import commands as _stage  # noqa: F401  (adds contests create-stage)
 
     for group in (banks, orgs, contests):
         main.add_command(group)

@@ -49,8 +49,17 @@ def create_stage(
     )
     session.add(contest)
     session.flush()
-    used: set[int] = set()
-    for position, spec in enumerate(_list(programme.get("rounds"), "rounds")):
+    rounds = _list(programme.get("rounds"), "rounds")
+    by_qid = {q.qid: q.id for q in version.questions}
+    # questions picked by hand are kept out of every draw, whichever round comes first
+    used = {
+        by_qid[str(x)]
+        for r in rounds
+        if isinstance(r, Mapping) and isinstance(r.get("questions"), list)
+        for x in r["questions"]
+        if str(x) in by_qid
+    }
+    for position, spec in enumerate(rounds):
         session.add(_round(contest, version, position, spec, len(teams), used, seed))
     for position, (unit, values) in enumerate(teams):
         session.add(_team(contest, unit, position, values))
@@ -117,7 +126,9 @@ def _round(
     unknown = set(spec) - ROUND_KEYS
     if unknown:
         raise ContestError(f"第 {position + 1} 轮有不认识的设置：{', '.join(sorted(unknown))}")
-    questions = _questions(version, spec.get("questions"), used, seed + position)
+    raw = spec.get("questions")
+    picked = {q.id for q in version.questions if isinstance(raw, list) and q.qid in map(str, raw)}
+    questions = _questions(version, raw, used - picked, seed + position)
     used.update(q.id for q in questions)
     kind = RoundType(spec["type"])
     slots = int(spec.get("turns", teams)) if kind == RoundType.SPEED else len(questions)
