@@ -121,7 +121,55 @@ _HOST: dict[str, str] = {
     "nobody": "暂无",
 }
 
-_PAGES: dict[str, dict[str, str]] = {"play": _PLAY, "host": _HOST}
+# The stage contest's three screens (team device, big screen, referee console).
+_STAGE: dict[str, str] = {
+    "step_lobby": "等待开始",
+    "step_picking": "选择分值",
+    "step_ready": "准备计时",
+    "step_shown": "主持人读题",
+    "step_open": "开始抢答",
+    "step_answering": "作答中",
+    "step_speed": "限时速答进行中",
+    "step_ruled": "本题结束",
+    "step_finished": "比赛结束",
+    "outcome_right": "答对",
+    "outcome_wrong": "答错",
+    "outcome_timeout": "超时",
+    "outcome_foul": "犯规",
+    "outcome_adjust": "评委调分",
+    "outcome_none": "无人抢答",
+    "buzz": "抢答",
+    "buzz_wait": "请等主持人宣布开始（提前按键犯规）",
+    "buzz_sent": "已抢答，等待裁判确认",
+    "buzz_foul": "提前抢答，本题犯规",
+    "buzz_won": "本队获得答题权",
+    "your_turn": "请本队作答",
+    "your_pick": "请选择本题分值",
+    "other_turn": "{team} 作答中",
+    "winner": "{team} 抢答成功",
+    "fouls": "犯规：{teams}",
+    "points_of": "{points} 分",
+    "desk": "{desk} 号台",
+    "round_of": "第 {n}/{total} 轮",
+    "slot_of": "第 {n}/{total} 题",
+    "seat": "{seat} 号队员 {name}",
+    "speed_count": "已答 {done} 题，答对 {right} 题",
+    "audience_rate": "现场观众正确率 {rate}%（{answered} 人作答）",
+    "audience_none": "现场观众作答中",
+    "tie": "同时抢答：相差 {gap} 毫秒，在误差范围内，请裁判裁定",
+    "gap": "领先 {gap} 毫秒",
+    "after_open": "开放后 {ms} 毫秒（误差 ±{u} 毫秒）",
+    "award": "判给 {team}",
+    "team_pin": "队伍码",
+    "join_team": "加入",
+    "joined_as": "{team}",
+    "correct_answer": "正确答案：{answer}",
+    "podium": "最终排名",
+    "no_question": "",
+    "confirm_undo": "撤销上一步操作？",
+}
+
+_PAGES: dict[str, dict[str, str]] = {"play": _PLAY, "host": _HOST, "stage": _STAGE}
 
 
 def strings_for(page: str) -> dict[str, object]:

@@ -15,6 +15,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Give `app` its stage state, pages and namespaces. Call before `socketio.init_app(app)`."""
-    from . import referee, state, team  # noqa: F401  (registering the namespaces)
+    from . import referee, state, team, views  # noqa: F401  (registering the namespaces)
 
     state.init_app(app)
+    app.register_blueprint(views.bp)
