@@ -3,8 +3,10 @@ referee, ten audience phones; fair buzz order over the socket; restart from the 
 
 from __future__ import annotations
 
+import io
 import json
 
+import openpyxl
 import pytest
 from conftest import login, make_bank, make_branches, make_user
 from sqlalchemy import select
@@ -240,6 +242,41 @@ def test_a_whole_stage_contest(stage_app, t, clock):
     assert board_of(again, t) == board_of(stage_app, t)
     with again.app_context():
         db.engine.dispose()
+    check_report(stage_app, t, expected, {"a": a.team, "b": b.team, "c": c.team})
+
+
+def check_report(app, t, expected, teams):
+    """The workbook: totals per round, the buzz log with each buzz's ruling, rulings, actions."""
+    http = app.test_client()
+    login(http, t["user_id"])
+    reply = http.get(f"/admin/contests/{t['contest_id']}/report.xlsx")
+    assert reply.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(reply.data))
+    assert book.sheetnames == ["比分", "抢答记录", "裁定记录", "操作记录", "说明"]
+    scores = list(book["比分"].iter_rows(values_only=True))
+    assert scores[0][4:] == ("必答题", "抢答题", "风险题", "限时速答", "总分")
+    with app.app_context():
+        names = {tid: db.session.get(StageTeam, tid).name for tid in teams.values()}
+    totals = {row[2]: row[-1] for row in scores[1:]}
+    assert totals[names[teams["a"]]] == expected[teams["a"]] == 10
+    row_a = next(r for r in scores[1:] if r[2] == names[teams["a"]])
+    assert row_a[4:8] == (10, 0, -30, 30)
+    buzzes = list(book["抢答记录"].iter_rows(values_only=True))[1:]
+    rulings = [(r[2], r[10]) for r in buzzes]
+    assert rulings == [
+        (names[teams["c"]], "提前抢答犯规"),
+        (names[teams["a"]], "有效，晚于获胜队"),
+        (names[teams["b"]], "最先按键，获得答题权"),
+        (names[teams["c"]], "已犯规，不计"),
+    ]
+    after_open = {r[2]: r[5] for r in buzzes[1:3]}
+    assert after_open[names[teams["b"]]] == pytest.approx(250, abs=20)
+    assert all(isinstance(r[7], float) and r[7] > 0 for r in buzzes[1:3])  # the uncertainty
+    reasons = [r[5] for r in book["裁定记录"].iter_rows(values_only=True)]
+    assert "评委复核：答案可接受" in reasons
+    actions = list(book["操作记录"].iter_rows(values_only=True))[1:]
+    undone = [r for r in actions if r[2] == "裁判裁定" and r[8] == "已撤销"]
+    assert len(undone) == 1 and undone[0][7] == "referee:org"
 
 
 def test_team_rejoins_with_its_token_and_strangers_are_refused(stage_app, t):

@@ -3,18 +3,18 @@ CSV per sheet. Headers in Chinese; every number is a number.
 
 A report may be limited to some branches (a branch secretary's): then only their rows appear,
 and the question statistics describe only their members. `sheets` writes files, `questions`
-computes the per-question statistics both modes share, `live` and `campaign` build each mode's
-sheets.
+computes the per-question statistics both modes share, `live`, `campaign` and `stage` build each
+mode's sheets.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
-from ..contests import is_campaign
+from ..contests import is_campaign, is_stage
 from ..extensions import DbSession
 from ..models import Contest
-from . import campaign, live
+from . import campaign, live, stage
 from .sheets import Column, Sheet, csv_bytes, filename, workbook_bytes
 
 __all__ = ["Column", "Sheet", "build", "csv_bytes", "filename", "workbook_bytes"]
@@ -26,4 +26,6 @@ def build(
     """Every sheet of the contest's report; `branch_ids` limits it to those branches' rows."""
     if is_campaign(contest):
         return campaign.sheets(session, contest, branch_ids)
+    if is_stage(contest):  # every team's score is on the big screen: nothing to limit
+        return stage.sheets(session, contest)
     return live.sheets(session, contest, branch_ids)
