@@ -192,6 +192,8 @@ def test_a_whole_stage_contest(stage_app, t, clock):
     assert board["buzz"]["fouls"] == [c.team]
     assert board["audience"]["answered"] == 10 and board["audience"]["rate"] == 70
     assert act(referee, t, "rule", correct=True)["ok"]
+    reveals = [e["args"][0] for e in phones[0].get_received("/play") if e["name"] == "phase"]
+    assert reveals[-1]["phase"] == "reveal" and reveals[-1]["position"] == 4
 
     # undo the ruling, rule it wrong instead, then a judges' adjustment with a reason
     assert act(referee, t, "undo")["ok"]
@@ -249,6 +251,10 @@ def check_report(app, t, expected, teams):
     """The workbook: totals per round, the buzz log with each buzz's ruling, rulings, actions."""
     http = app.test_client()
     login(http, t["user_id"])
+    page = http.get(f"/admin/contests/{t['contest_id']}/results")
+    assert page.status_code == 200 and "抢答记录" in page.text and "最先按键" in page.text
+    contest_page = http.get(f"/admin/contests/{t['contest_id']}")
+    assert f"/stage/referee/{t['contest_id']}" in contest_page.text
     reply = http.get(f"/admin/contests/{t['contest_id']}/report.xlsx")
     assert reply.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(reply.data))
