@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -88,3 +90,28 @@ def test_cli_creates_from_the_sample_programme_shape(setup_app, tmp_path):
         bad.write_text("title: x\nbank: nope\nteams: []\nrounds: []\n", "utf-8")
         result = CliRunner().invoke(main, ["contests", "create-stage", str(bad)])
         assert result.exit_code != 0 and "没有找到题库" in result.output
+
+
+def test_console_form_creates_or_explains(setup_app):
+    from conftest import login, make_user
+
+    with setup_app.app_context():
+        user = make_user(db.session)
+        db.session.commit()
+        user_id = user.id
+    http = setup_app.test_client()
+    assert http.get("/stage/new").status_code in (302, 401)
+    login(http, user_id)
+    page = http.get("/stage/new")
+    assert page.status_code == 200 and "civility-etiquette" in page.text  # the sample, to edit
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
+    assert http.post("/stage/new", data={"programme": "x"}).status_code == 400  # no CSRF token
+    bad = http.post(
+        "/stage/new",
+        data={"csrf_token": token, "programme": "title: x\nbank: nope\nteams: []\nrounds: []"},
+    )
+    assert bad.status_code == 200 and "没有找到题库" in bad.text
+    text = yaml.safe_dump(programme(), allow_unicode=True)
+    made = http.post("/stage/new", data={"csrf_token": token, "programme": text})
+    assert made.status_code == 302 and "/stage/referee/" in made.headers["Location"]
+    assert http.get(made.headers["Location"]).status_code == 200
