@@ -323,3 +323,38 @@ def test_ties_within_the_uncertainty_go_to_the_referee(stage_app, t, clock):
     assert board_of(stage_app, t).step == "open"  # waits for the referee's ruling
     assert act(referee, t, "award", team=devices[1].team)["ok"]
     assert board_of(stage_app, t).team == devices[1].team
+
+
+def test_two_writers_of_the_same_seq_never_fork_the_log(stage_app, t, clock, monkeypatch):
+    """Another process appends between our replay and our commit: the unique seq refuses our
+    row, we replay and append after theirs; both events are in the log, in order."""
+    from quiz_server.stage import store
+    from quiz_server.stage.engine import Event, Kind
+
+    with stage_app.app_context():
+        stale = store.load(db.session, t["contest_id"])
+        db.session.rollback()
+        other = store.record(db.session, t["contest_id"], Event(Kind.NEXT, 1.0), "process-2")
+        assert not isinstance(other, str)
+        calls = {"n": 0}
+        real_load = store.load
+
+        def first_stale(session, contest_id):
+            calls["n"] += 1
+            return stale if calls["n"] == 1 else real_load(session, contest_id)
+
+        monkeypatch.setattr(store, "load", first_stale)
+        team = t["team_ids"][1]
+        adjust = Event(Kind.ADJUST, 2.0, team=team, value=5, reason="评委加分")
+        done = store.record(db.session, t["contest_id"], adjust, "process-1")
+        assert not isinstance(done, str) and calls["n"] == 2
+        rows = db.session.scalars(
+            select(StageEvent)
+            .where(StageEvent.contest_id == t["contest_id"])
+            .order_by(StageEvent.seq)
+        ).all()
+        assert [(r.seq, r.kind, r.actor) for r in rows] == [
+            (0, "next", "process-2"),
+            (1, "adjust", "process-1"),
+        ]
+        assert done[1].score(team) == 5 and done[1].step == "answering"  # built on theirs
