@@ -17,7 +17,11 @@ COOKIE = "quiz_lang"
 HANS, HANT = "zh-Hans", "zh-Hant"
 LOCALES = (HANS, HANT)
 # Identifiers the pages match on; converting them would break the protocol.
-UNTOUCHED_KEYS = frozenset({"id", "phase", "type", "reason", "token", "pin", "choice", "correct"})
+# Personal and unit names are never converted; the stage payloads carry theirs under these keys.
+NAME_KEYS = frozenset({"team_name", "member_names", "member_name"})
+UNTOUCHED_KEYS = frozenset(
+    {"id", "phase", "type", "reason", "token", "pin", "choice", "correct", *NAME_KEYS}
+)
 
 
 @lru_cache(maxsize=1)

@@ -358,3 +358,18 @@ def test_two_writers_of_the_same_seq_never_fork_the_log(stage_app, t, clock, mon
             (1, "adjust", "process-1"),
         ]
         assert done[1].score(team) == 5 and done[1].step == "answering"  # built on theirs
+
+
+def test_traditional_devices_get_converted_text_but_names_as_written(stage_app, t):
+    hant = socketio.test_client(stage_app, namespace="/stage", auth={"lang": "zh-Hant"})
+    ack = hant.emit("watch", {"pin": t["pin"]}, namespace="/stage", callback=True)
+    assert ack["ok"]
+    with stage_app.app_context():
+        db.session.get(StageTeam, t["team_ids"][0]).name = "机关党支部"
+        db.session.commit()
+    ack = hant.emit("join", {"pin": t["pin"], "team_pin": t["team_pins"][0]}, namespace="/stage",
+                    callback=True)  # fmt: skip
+    assert ack["team"]["team_name"] == "机关党支部"  # a unit's name: never converted
+    assert ack["board"]["teams"][0]["team_name"] == "机关党支部"
+    refused = hant.emit("answer", {"choice": ["A"]}, namespace="/stage", callback=True)
+    assert refused["message"] == "現在不是本隊作答"  # UI text: converted

@@ -104,7 +104,7 @@ def referee(session: DbSession, loaded: Loaded, board: Board, now: float) -> dic
         "tie": list(ranked.tied) if len(ranked.tied) > 1 else None,
         "gap_ms": round(ranked.gap * 1000, 1) if ranked.gap is not None else None,
         "rulings": [_ruling(r) for r in board.rulings[-12:]][::-1],
-        "team_pins": [{"team": t.id, "name": t.name, "pin": t.pin} for t in loaded.teams],
+        "team_pins": [{"team": t.id, "team_name": t.name, "pin": t.pin} for t in loaded.teams],
         "can_undo": any(e.kind != Kind.BUZZ for e in loaded.events()),
     }
 
@@ -134,8 +134,8 @@ def _round(spec: RoundSpec | None, board: Board, total: int) -> dict[str, Any] |
 
 def _team(team: StageTeam, board: Board) -> dict[str, Any]:
     return {
-        "id": team.id, "name": team.name, "desk": team.desk, "score": board.score(team.id),
-        "locked": team.id in board.locked, "members": [m["name"] for m in team.members],
+        "id": team.id, "team_name": team.name, "desk": team.desk, "score": board.score(team.id),
+        "locked": team.id in board.locked, "member_names": [m["name"] for m in team.members],
     }  # fmt: skip
 
 
@@ -151,7 +151,7 @@ def _turn(loaded: Loaded, board: Board, spec: RoundSpec | None) -> dict[str, Any
         if team and seat
         else None
     )
-    return {"team": board.team, "seat": seat, "member": member}
+    return {"team": board.team, "seat": seat, "member_name": member}
 
 
 def _question(q: Question) -> dict[str, Any]:

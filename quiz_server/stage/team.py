@@ -177,7 +177,12 @@ class TeamNamespace(LiveNamespace):
     def _welcome(self, team: StageTeam) -> dict[str, Any]:
         loaded: Loaded | None = load(db.session, team.contest_id)
         assert loaded is not None
-        me = {"id": team.id, "name": team.name, "desk": team.desk, "members": team.members}
+        me = {
+            "id": team.id,
+            "team_name": team.name,
+            "desk": team.desk,
+            "member_names": [m["name"] for m in team.members],
+        }
         return {"token": team.token, "team": me, "board": public_payload(loaded, loaded.board)}
 
 

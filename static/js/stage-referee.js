@@ -31,7 +31,7 @@
     $("adj-reason").value = "";
   });
 
-  function name(b, id) { var t = b.teams.filter(function (x) { return x.id === id; })[0]; return t ? t.name : ""; }
+  function name(b, id) { var t = b.teams.filter(function (x) { return x.id === id; })[0]; return t ? t.team_name : ""; }
 
   var ENABLED = {
     next: ["lobby", "ruled"], open: ["shown"], close: ["shown", "open"], start: ["ready"],
@@ -43,7 +43,7 @@
     var r = b.round;
     setText("sr-round", r ? r.title + " · " + fmt("slot_of", { n: r.slot + 1, total: r.slots }) + " · " + fmt("round_of", { n: r.index + 1, total: r.of }) : S.step_lobby);
     setText("sr-step", S["step_" + b.step]);
-    var turn = b.turn ? name(b, b.turn.team) + (b.turn.member ? " · " + fmt("seat", { seat: b.turn.seat, name: b.turn.member }) : "") + (b.value ? " · " + b.value + " 分" : "") : "";
+    var turn = b.turn ? name(b, b.turn.team) + (b.turn.member_name ? " · " + fmt("seat", { seat: b.turn.seat, name: b.turn.member_name }) : "") + (b.value ? " · " + b.value + " 分" : "") : "";
     setText("sr-turn", turn);
     var q = b.answer;
     setText("sr-stem", q ? q.stem : "");
@@ -93,9 +93,9 @@
     b.teams.forEach(function (t) {
       var pinRow = b.team_pins.filter(function (p) { return p.team === t.id; })[0];
       var tr = el("tr", t.locked ? "is-foul" : "");
-      [String(t.desk), t.name, pinRow ? pinRow.pin : "", String(t.score)].forEach(function (v, i) { tr.appendChild(el("td", i >= 2 ? "mono" : "", v)); });
+      [String(t.desk), t.team_name, pinRow ? pinRow.pin : "", String(t.score)].forEach(function (v, i) { tr.appendChild(el("td", i >= 2 ? "mono" : "", v)); });
       body.appendChild(tr);
-      var option = el("option", "", t.name); option.value = String(t.id); select.appendChild(option);
+      var option = el("option", "", t.team_name); option.value = String(t.id); select.appendChild(option);
     });
     if (chosen) select.value = chosen;
   }

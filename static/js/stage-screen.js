@@ -16,7 +16,7 @@
   socket.on("disconnect", function () { conn("disconnected"); });
   socket.on("board", render);
 
-  function name(b, id) { var t = b.teams.filter(function (x) { return x.id === id; })[0]; return t ? t.name : ""; }
+  function name(b, id) { var t = b.teams.filter(function (x) { return x.id === id; })[0]; return t ? t.team_name : ""; }
 
   function render(b) {
     board = b; offset = b.server_now - Date.now() / 1000;
@@ -46,7 +46,7 @@
       if (t.locked) card.classList.add("is-foul");
       if (t.score === best && best > 0) card.classList.add("is-lead");
       card.appendChild(el("span", "ss-desk", fmt("desk", { desk: t.desk })));
-      card.appendChild(el("span", "ss-name", t.name));
+      card.appendChild(el("span", "ss-name", t.team_name));
       var score = el("span", "ss-score mono", String(t.score));
       if (shown[t.id] !== undefined && shown[t.id] !== t.score) {
         card.classList.add(t.score > shown[t.id] ? "is-up" : "is-down");

@@ -23,8 +23,8 @@
 
   function welcome(ack) {
     me = ack.team; token = ack.token; localStorage.setItem(key, token);
-    setText("st-team", me.name);
-    setText("st-desk", fmt("desk", { desk: me.desk }) + " · " + me.members.map(function (m) { return m.name; }).join("、"));
+    setText("st-team", me.team_name);
+    setText("st-desk", fmt("desk", { desk: me.desk }) + " · " + me.member_names.join("、"));
     show("desk");
     render(ack.board);
   }
@@ -69,11 +69,11 @@
     button.textContent = locked ? S.buzz_foul : S.buzz;
     var status = S["step_" + b.step] || "";
     if (buzzing && b.step === "shown" && !locked) status = S.buzz_wait;
-    if (kind === "buzz" && b.step === "answering") status = b.buzz.winner === me.id ? S.buzz_won : fmt("winner", { team: (team(b, b.buzz.winner) || {}).name });
+    if (kind === "buzz" && b.step === "answering") status = b.buzz.winner === me.id ? S.buzz_won : fmt("winner", { team: (team(b, b.buzz.winner) || {}).team_name });
     else if (mineNow && (b.step === "answering" || b.step === "speed")) status = S.your_turn;
     else if (mineNow && b.step === "picking") status = S.your_pick;
-    else if (b.turn && b.step !== "ruled") status = fmt("other_turn", { team: (team(b, b.turn.team) || {}).name });
-    if (b.turn && b.turn.member && mineNow) status += " · " + fmt("seat", { seat: b.turn.seat, name: b.turn.member });
+    else if (b.turn && b.step !== "ruled") status = fmt("other_turn", { team: (team(b, b.turn.team) || {}).team_name });
+    if (b.turn && b.turn.member_name && mineNow) status += " · " + fmt("seat", { seat: b.turn.seat, name: b.turn.member_name });
     if (b.step === "ruled" && b.last) status = S["outcome_" + b.last.outcome] + " " + (b.last.points ? fmt("points_of", { points: (b.last.points > 0 ? "+" : "") + b.last.points }) : "");
     setText("st-status", status);
     renderPick(b, mineNow && b.step === "picking");
