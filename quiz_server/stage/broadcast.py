@@ -113,6 +113,8 @@ def tick(contest_id: int) -> None:
     event: Event | None = None
     if board.deadline is not None and moment >= board.deadline:
         event = Event(Kind.TIMEOUT, moment)
+    elif board.deadline is not None and board.step != Step.OPEN:
+        arm(contest_id, "deadline", board.deadline - moment)  # a newer deadline than we slept for
     elif board.step == Step.OPEN and board.buzzed:
         buzzes = [b for b in payloads.current_buzzes(loaded, board) if b.team in board.buzzed]
         first_arrival = min(b.arrived for b in buzzes)
