@@ -161,6 +161,7 @@ _STAGE: dict[str, str] = {
     "after_open": "开放后 {ms} 毫秒（误差 ±{u} 毫秒）",
     "award": "判给 {team}",
     "team_pin": "队伍码",
+    "team_qr": "二维码",
     "join_team": "加入",
     "joined_as": "{team}",
     "correct_answer": "正确答案：{answer}",

@@ -253,6 +253,12 @@ def check_report(app, t, expected, teams):
     login(http, t["user_id"])
     page = http.get(f"/admin/contests/{t['contest_id']}/results")
     assert page.status_code == 200 and "抢答记录" in page.text and "最先按键" in page.text
+    qr = http.get(f"/stage/referee/{t['contest_id']}/qr/{teams['a']}.svg")
+    assert qr.status_code == 200 and qr.mimetype == "image/svg+xml"
+    assert (
+        app.test_client().get(f"/stage/referee/{t['contest_id']}/qr/{teams['a']}.svg").status_code
+        != 200
+    )
     contest_page = http.get(f"/admin/contests/{t['contest_id']}")
     assert f"/stage/referee/{t['contest_id']}" in contest_page.text
     reply = http.get(f"/admin/contests/{t['contest_id']}/report.xlsx")

@@ -94,6 +94,8 @@
       var pinRow = b.team_pins.filter(function (p) { return p.team === t.id; })[0];
       var tr = el("tr", t.locked ? "is-foul" : "");
       [String(t.desk), t.team_name, pinRow ? pinRow.pin : "", String(t.score)].forEach(function (v, i) { tr.appendChild(el("td", i >= 2 ? "mono" : "", v)); });
+      var qr = el("a", "", S.team_qr); qr.href = app.getAttribute("data-qr").replace("TEAM", String(t.id)); qr.target = "_blank"; qr.rel = "noopener";
+      var cell = el("td"); cell.appendChild(qr); tr.appendChild(cell);
       body.appendChild(tr);
       var option = el("option", "", t.team_name); option.value = String(t.id); select.appendChild(option);
     });
