@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import i18n, schema, transport
+from . import assets, i18n, schema, transport
 from .config import Settings, resource_dir
 from .extensions import csrf, db, login_manager, socketio
 
@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     i18n.init_app(app)
+    assets.init_app(app)
     _register_blueprints(app)
     from . import live, models  # noqa: F401
 
