@@ -102,6 +102,9 @@ def test_pages_and_json_are_compressed_when_the_browser_accepts_it(client, pin):
     assert api.headers["Content-Encoding"] == "gzip"
     assert gzip.decompress(api.data).decode().startswith("{")
     assert "Content-Encoding" not in client.get(f"/j/{pin}").headers
+    # Compression comes after every other hook: the Traditional page is converted, then packed.
+    hant = client.get(f"/j/{pin}?lang=zh-Hant", headers=GZIP)
+    assert "加入競答" in gzip.decompress(hant.data).decode()
 
 
 def test_socketio_polling_is_left_to_socketio(client):

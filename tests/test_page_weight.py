@@ -4,8 +4,9 @@ Chromium is throttled through the DevTools protocol to the 3G profile members me
 (400 ms latency, 400 kbps each way) at 360×740 with WeChat's user agent. For the live phone page
 and the campaign phone page: the bytes on the wire (every response's encoded length, headers
 included) and the time until the join form can be used, on a first visit and on a return visit
-in the same browser. Bytes are deterministic and asserted; times are printed (and bounded only
-loosely: a shared machine is noisy). The figures are printed at the end of the pytest run.
+in the same browser. Bytes are deterministic and asserted; times are only printed (a shared
+machine is noisy; the target is ≤ 2.5 s on a first visit). The figures are printed at the end
+of the pytest run (`-v` adds each response).
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ THREE_G = {  # bytes per second: 400 kbit/s
 }
 FIRST_VISIT_MAX = 50_000
 RETURN_VISIT_MAX = 15_000
-LOOSE_SECONDS = 10  # a sanity bound only; the 2.5 s target is read from the printed figures
 
 # The join form is usable: its screen shows, the contest (and so its branches) has been looked
 # up, and the button can be pressed. Returns ms since navigation start.
@@ -204,4 +204,3 @@ def test_a_phone_page_is_light_on_a_weak_network(server, browser, request, kind,
     assert not errors
     assert first_bytes <= FIRST_VISIT_MAX, "\n".join(first_lines)
     assert again_bytes <= RETURN_VISIT_MAX, "\n".join(again_lines)
-    assert first_s < LOOSE_SECONDS and again_s < LOOSE_SECONDS
