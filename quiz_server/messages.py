@@ -12,6 +12,7 @@ REFUSALS: dict[str, str] = {
     # Answer and join refusals named in docs/live-protocol.md.
     "not_joined": "尚未加入竞赛，请先加入",
     "kicked": "您已被主持人移出本场竞答",
+    "seat_released": "组织者已为您释放席位，本设备已退出；请在新设备上用名单中的姓名和党员编号重新加入",
     "not_open": "本题尚未开始作答",
     "too_late": "已超过作答时间，本题不计分",
     "already_answered": "本题已作答，答案不能更改",
@@ -27,6 +28,7 @@ REFUSALS: dict[str, str] = {
     # Reasons the protocol does not list yet but a server may need (session, host, limits).
     "name_too_long": "姓名不能超过 20 个字",
     "unknown_token": "参赛记录已失效，请重新加入",
+    "not_releasable": "只有名单内、未被移出的成员席位可以释放",
     "forbidden": "您没有操作本场竞赛的权限",
     "rate_limited": "操作太频繁，请稍后再试",
     "roster_rate_limited": "核对名单的次数过多，请 1 分钟后再试",
@@ -150,6 +152,9 @@ ADMIN_CONTROL: dict[str, str] = {
     "confirm_kick": "确定将“{name}”移出本场竞答吗？该成员将不能以原身份重新进入。",
     "kick": "移出",
     "kicked": "已移出",
+    "release": "释放席位",
+    "released": "已释放，待重新加入",
+    "confirm_release": "确定释放“{name}”的席位吗？其原设备将退出；该成员用名单中的姓名和党员编号重新加入后，保留已有答题和得分。",
     "control_failed": "操作失败：{message}",
     "watch_failed": "无法连接控制台：{message}",
     "login_required": "登录已失效，请刷新页面并重新登录组织者账号",
