@@ -141,3 +141,21 @@ def test_a_traditional_roster_name_matches_and_the_roster_form_is_stored(seat_ap
     with seat_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Participant)) == 1
     assert seat_of(seat_app, "范伟") is not None
+
+
+def test_a_live_rounds_fair_play_page_lists_second_devices(seat_app):
+    t = seat_app.config["T"]
+    join(seat_app, "于丽", "0101")
+    join(seat_app, "于丽", "0101")  # a second device: refused and recorded
+    assert (
+        seat_app.test_client().get(f"/admin/contests/{t['contest_id']}/fairplay").status_code == 302
+    )
+    http, _ = organizer(seat_app)
+    contest_page = http.get(f"/admin/contests/{t['contest_id']}").get_data(as_text=True)
+    assert f'href="/admin/contests/{t["contest_id"]}/fairplay"' in contest_page
+    page = http.get(f"/admin/contests/{t['contest_id']}/fairplay?lang=zh-Hant").get_data(True)
+    assert "同一名單成員多臺設備" in page  # the page is converted, the name is not
+    row = re.search(r"<tr><td>于丽</td><td class=\"mono\">0101</td><td>第1党支部</td>"
+                    r"<td class=\"num\">1</td>", page)  # fmt: skip
+    assert row, page
+    assert f"/admin/contests/{t['contest_id']}/control" in page  # where to release the seat
