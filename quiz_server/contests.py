@@ -271,16 +271,7 @@ def roster_seat(
         if entry is not None
         else None
     )
-    released = seat is not None and seat.released and not seat.kicked
-    outcome = (
-        "not_on_roster"
-        if entry is None
-        else "reclaimed"
-        if released
-        else "already_joined"
-        if seat is not None
-        else "matched"
-    )
+    outcome = _outcome(entry, seat)
     session.add(
         JoinAttempt(
             contest_id=contest.id,
@@ -290,9 +281,17 @@ def roster_seat(
             at=now,
         )
     )
-    if seat is not None and released:
+    if seat is not None and outcome == "reclaimed":
         return _reclaim(seat, address)
     return entry if outcome == "matched" and entry is not None else outcome
+
+
+def _outcome(entry: RosterEntry | None, seat: Participant | None) -> str:
+    if entry is None:
+        return "not_on_roster"
+    if seat is None:
+        return "matched"
+    return "reclaimed" if seat.released and not seat.kicked else "already_joined"
 
 
 def release_seat(participant: Participant) -> bool:

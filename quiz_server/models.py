@@ -263,7 +263,8 @@ class JoinAttempt(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id"))
     address: Mapped[str] = mapped_column(String(64))
-    outcome: Mapped[str] = mapped_column(String(16))  # matched | not_on_roster | already_joined
+    # matched | not_on_roster | already_joined | reclaimed (a released seat taken back)
+    outcome: Mapped[str] = mapped_column(String(16))
     roster_entry_id: Mapped[int | None] = mapped_column(ForeignKey("roster_entry.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
