@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, func, select
 
-from . import campaign
+from . import campaign, i18n
 from .draw import DrawError, DrawRule, draw
 from .extensions import DbSession
 from .live import engine
@@ -212,7 +212,8 @@ def joiner_name(raw: str) -> tuple[str, str | None]:
 def roster_entry(
     session: DbSession, branch_id: int, name: str, member_no: Any
 ) -> RosterEntry | None:
-    """The branch's roster line with this number, if the name matches too (spaces ignored)."""
+    """The branch's roster line with this number, if the name matches too: spaces ignored, and
+    a name typed in Traditional form (於麗) matches its Simplified roster line (于丽)."""
     if not isinstance(member_no, str) or not 0 < len(member_no.strip()) <= 32:
         return None
     entry = session.scalar(
@@ -220,8 +221,12 @@ def roster_entry(
             RosterEntry.unit_id == branch_id, RosterEntry.member_no == member_no.strip()
         )
     )
-    same_name = entry is not None and "".join(entry.name.split()) == "".join(name.split())
+    same_name = entry is not None and _name_key(entry.name) == _name_key(name)
     return entry if same_name else None
+
+
+def _name_key(name: str) -> str:
+    return i18n.to_simplified("".join(name.split()))
 
 
 # Failed roster matches (wrong number or name, or a seated line) allowed per contest and client
@@ -238,10 +243,11 @@ def roster_seat(
     member_no: Any,
     address: str,
     now: datetime,
-) -> RosterEntry | str:
+) -> RosterEntry | Participant | str:
     """The roster line a joiner matches, or the refusal: `roster_rate_limited` after too many
     failed tries from one address, `not_on_roster`, or `already_joined` when the line already
-    has a seat.
+    has a seat. A seat the organizer released (`release_seat`) is handed back instead: the same
+    participant row, answers and score, with a fresh token.
     A second device never receives the first one's token; the refusal is recorded, so the
     organizer sees the seat on the fair-play page. The caller commits, refusals included."""
     address = address[:64]
@@ -249,22 +255,23 @@ def roster_seat(
         select(func.count()).where(
             JoinAttempt.contest_id == contest.id,
             JoinAttempt.address == address,
-            JoinAttempt.outcome != "matched",
+            JoinAttempt.outcome.not_in(("matched", "reclaimed")),
             JoinAttempt.at > now - timedelta(minutes=1),
         )
     )
     if (tries or 0) >= ROSTER_TRIES_PER_MINUTE:
         return "roster_rate_limited"
     entry = roster_entry(session, branch_id, name, member_no)
-    seated = entry is not None and (
+    seat = (
         session.scalar(
-            select(Participant.id).where(
+            select(Participant).where(
                 Participant.contest_id == contest.id, Participant.roster_entry_id == entry.id
             )
         )
-        is not None
+        if entry is not None
+        else None
     )
-    outcome = "not_on_roster" if entry is None else "already_joined" if seated else "matched"
+    outcome = _outcome(entry, seat)
     session.add(
         JoinAttempt(
             contest_id=contest.id,
@@ -274,7 +281,36 @@ def roster_seat(
             at=now,
         )
     )
+    if seat is not None and outcome == "reclaimed":
+        return _reclaim(seat, address)
     return entry if outcome == "matched" and entry is not None else outcome
+
+
+def _outcome(entry: RosterEntry | None, seat: Participant | None) -> str:
+    if entry is None:
+        return "not_on_roster"
+    if seat is None:
+        return "matched"
+    return "reclaimed" if seat.released and not seat.kicked else "already_joined"
+
+
+def release_seat(participant: Participant) -> bool:
+    """Free a roster seat whose member lost their device or token (the caller commits): the
+    old token stops working at once, and the member's next join with their roster name and
+    number takes the same row back (answers and score kept, counted once). False if the seat
+    is not one to release: no roster line, or kicked."""
+    if participant.roster_entry_id is None or participant.kicked:
+        return False
+    participant.token = secrets.token_urlsafe(24)  # known to nobody until it is re-claimed
+    participant.released = True
+    return True
+
+
+def _reclaim(seat: Participant, address: str) -> Participant:
+    seat.token = secrets.token_urlsafe(24)
+    seat.released = False
+    seat.join_address = address
+    return seat
 
 
 def new_participant(
@@ -286,11 +322,12 @@ def new_participant(
     address: str = "",
     device: str = "",
 ) -> Participant:
-    """A member's seat: a secret resume token and a per-member option-shuffle seed."""
+    """A member's seat: a secret resume token and a per-member option-shuffle seed. A roster
+    member's name is the roster's form, however it was typed (spacing, Traditional script)."""
     participant = Participant(
         contest_id=contest.id,
         unit_id=branch_id,
-        name=name,
+        name=entry.name if entry else name,
         token=secrets.token_urlsafe(24),
         seed=secrets.randbelow(2**31),
         roster_entry_id=entry.id if entry else None,

@@ -222,6 +222,9 @@ class Participant(Model):
     roster_entry_id: Mapped[int | None] = mapped_column(ForeignKey("roster_entry.id"))
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     kicked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Freed by the organizer for its roster member to re-claim from another device
+    # (contests.release_seat): the token has been replaced and nobody holds it yet.
+    released: Mapped[bool] = mapped_column(Boolean, default=False)
     # Where the seat was created from, for the organizer's fair-play review: the client address
     # and the device id the phone sent (client-supplied, so a hint, never proof on its own).
     join_address: Mapped[str] = mapped_column(String(64), default="")
@@ -260,7 +263,8 @@ class JoinAttempt(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id"))
     address: Mapped[str] = mapped_column(String(64))
-    outcome: Mapped[str] = mapped_column(String(16))  # matched | not_on_roster | already_joined
+    # matched | not_on_roster | already_joined | reclaimed (a released seat taken back)
+    outcome: Mapped[str] = mapped_column(String(16))
     roster_entry_id: Mapped[int | None] = mapped_column(ForeignKey("roster_entry.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

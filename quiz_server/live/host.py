@@ -92,7 +92,14 @@ def roster(contest_id: int) -> dict[str, Any]:
         .group_by(Answer.participant_id)
         .subquery()
     )
-    who = (Participant.id, Participant.unit_id, Participant.name, Participant.kicked)
+    who = (
+        Participant.id,
+        Participant.unit_id,
+        Participant.name,
+        Participant.kicked,
+        Participant.released,
+        Participant.roster_entry_id,
+    )
     rows = db.session.execute(
         select(*who, scores.c.score)
         .outerjoin(scores, scores.c.participant_id == Participant.id)
@@ -100,8 +107,15 @@ def roster(contest_id: int) -> dict[str, Any]:
         .order_by(Participant.joined_at, Participant.id)
     ).all()
     members: dict[int, list[dict[str, Any]]] = {}
-    for pid, unit_id, name, kicked, score in rows:
-        member = {"id": pid, "name": name, "kicked": kicked, "score": int(score or 0)}
+    for pid, unit_id, name, kicked, released, entry, score in rows:
+        member = {
+            "id": pid,
+            "name": name,
+            "kicked": kicked,
+            "released": released,  # freed for its roster member to join again
+            "releasable": entry is not None and not kicked and not released,
+            "score": int(score or 0),
+        }
         members.setdefault(unit_id, []).append(member)
     branches = [
         {"id": u.id, "name": u.name, "members": members.get(u.id, [])} for u in contest.units

@@ -102,16 +102,22 @@ def _seat(contest: Contest, branch_id: int, name: str, member_no: Any) -> dict[s
         if isinstance(seat, str):
             db.session.commit()  # the try counts towards the rate limit and the flags
             return refuse(seat)
-        entry = seat
         db.session.commit()
+        if isinstance(seat, Participant):  # a released seat, re-claimed: same row, new token
+            return _seated(seat)
+        entry = seat
     participant = new_participant(db.session, contest, branch_id, name, entry, address)
     try:
         db.session.commit()
     except IntegrityError:  # (contest, roster entry) is unique: one person, one join
         db.session.rollback()
         return refuse("already_joined")
+    return _seated(participant)
+
+
+def _seated(participant: Participant) -> dict[str, Any]:
     _bind(participant)
-    mark_dirty(contest.id, "joined")
+    mark_dirty(participant.contest_id, "joined")
     return {"ok": True, "token": participant.token, "snapshot": snapshot(participant)}
 
 

@@ -15,7 +15,7 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from .. import charts, links, standings
+from .. import charts, i18n, links, standings
 from ..campaign import attempts, rankings
 from ..campaign import payloads as cp
 from ..extensions import db
@@ -124,7 +124,7 @@ def _charts(contest: Contest, level: str, moment: Any) -> list[dict[str, Any]]:
         units.setdefault(row["unit_id"], []).append(row)
     out = []
     for unit_id, series in units.items():
-        title = f"{series[0]['unit']} 每日参与"
+        title = f"{i18n.mark_name(series[0]['unit'])} 每日参与"
         svg = charts.participation_chart(
             title,
             [r["day"] for r in series],

@@ -505,9 +505,8 @@
       clear(fb);
       if (!res.ok) { fb.className = "practice-feedback"; fb.appendChild(el("p", null, res.message)); fb.hidden = false; return; }
       fb.className = "practice-feedback " + (res.correct ? "is-right" : "is-wrong");
-      fb.appendChild(el("p", "review-mark", res.correct ? S.right : S.wrong));
-      var names = q.options.filter(function (o) { return res.correct_ids.indexOf(o.id) >= 0; }).map(function (o) { return o.text; });
-      fb.appendChild(el("p", null, S.correct_answer + "：" + names.join("、")));
+      fb.appendChild(el("p", "review-mark", res.verdict + "。"));
+      fb.appendChild(el("p", null, fmt("answer_line", { answer: res.answer_text })));
       if (res.explanation) fb.appendChild(el("p", "explain", res.explanation));
       if (res.source) fb.appendChild(el("p", "source", fmt("source", { source: res.source })));
       fb.hidden = false;

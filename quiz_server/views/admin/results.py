@@ -50,7 +50,7 @@ def answers_visible(contest: Contest) -> bool:
 
 
 def _sheets(contest: Contest, scope: set[int] | None) -> list[reports.Sheet]:
-    sheets = reports.build(db.session, contest, scope)
+    sheets = reports.build(db.session, contest, scope, current_app.config["QUIZ"].clock())
     return sheets if answers_visible(contest) else [s for s in sheets if not s.answers]
 
 
@@ -102,7 +102,9 @@ def report_xlsx(contest_id: int) -> Response:
 @role_required("organizer", "secretary")
 def report_csv(contest_id: int, sheet: str) -> Response:
     contest = contest_or_404(contest_id)
-    built = reports.build(db.session, contest, visible_branches(contest))
+    built = reports.build(
+        db.session, contest, visible_branches(contest), current_app.config["QUIZ"].clock()
+    )
     found = {s.key: s for s in built}
     if sheet not in found:
         abort(404)
