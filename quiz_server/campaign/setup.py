@@ -29,11 +29,7 @@ def create_campaign(
     seed: int | None = None,
 ) -> Contest:
     """Add a campaign contest to the session (the caller commits); refuse contradictory rules."""
-    _check(rules, ranking or {})
-    settings = {
-        "campaign": rules.to_settings(),
-        "rankings": {**DEFAULT_RANKING, **(ranking or {})},
-    }
+    settings = campaign_settings(rules, ranking)
     return create_contest(
         session,
         title=title,
@@ -45,6 +41,12 @@ def create_campaign(
         mode=Mode.CAMPAIGN,
         roster_bound=roster_bound,
     )
+
+
+def campaign_settings(rules: Rules, ranking: dict[str, Any] | None) -> dict[str, Any]:
+    """What a campaign stores in `contest.settings` besides the draw, checked first."""
+    _check(rules, ranking or {})
+    return {"campaign": rules.to_settings(), "rankings": {**DEFAULT_RANKING, **(ranking or {})}}
 
 
 def _check(rules: Rules, ranking: dict[str, Any]) -> None:
