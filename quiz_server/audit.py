@@ -91,9 +91,6 @@ def entries(where: Filter, page: int = 1, size: int = PAGE_SIZE) -> tuple[list[A
     """One page of entries, newest first, and how many match in all."""
     total = db.session.scalar(select(func.count()).select_from(where.query().subquery())) or 0
     rows = db.session.scalars(
-        where.query()
-        .order_by(AuditEntry.id.desc())
-        .offset((max(page, 1) - 1) * size)
-        .limit(size)
+        where.query().order_by(AuditEntry.id.desc()).offset((max(page, 1) - 1) * size).limit(size)
     ).all()
     return list(rows), total

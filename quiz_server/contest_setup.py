@@ -97,7 +97,11 @@ def edit_from_spec(session: DbSession, contest: Contest, spec: ContestSpec) -> l
     else:
         settings = {**DEFAULT_SETTINGS, **spec.settings}
     seed = contest.draw_seed if spec.seed is None else spec.seed
-    contest.title, contest.bank_version, contest.roster_bound = spec.title, version, spec.roster_bound
+    contest.title, contest.bank_version, contest.roster_bound = (
+        spec.title,
+        version,
+        spec.roster_bound,
+    )
     contest.settings = {**settings, "draw": rule.to_settings()}
     contest.draw_seed, contest.units = seed, list(branches)
     contest.scheduled_at = None if is_campaign(contest) else spec.scheduled_at

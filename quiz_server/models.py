@@ -134,6 +134,11 @@ class BankVersion(Model):
         back_populates="bank_version", order_by="Question.position"
     )
 
+    def category_title(self, category_id: str) -> str:
+        """The title a category is declared with (文明交通), the id when it is not declared."""
+        titles = {c["id"]: c["title"] for c in self.categories or []}
+        return titles.get(category_id, category_id)
+
 
 class Question(Model):
     __table_args__ = (UniqueConstraint("bank_version_id", "qid"),)

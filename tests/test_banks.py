@@ -385,8 +385,8 @@ def test_parsing_cleans_artifacts_and_says_what_it_did():
     assert errors == []
     assert bank.questions[0].stem == "芗城区的机关"
     assert bank.cleaned == [
-        "q1 stem: 區(qū) → 区, 機(jī) → 机, 關(guān) → 关",
-        "q1 options[1]: 含有“??”，可能是乱码，请人工核对",
+        "q1.stem: 區(qū) → 区, 機(jī) → 机, 關(guān) → 关",
+        "q1.options[1]: 含有“??”，可能是乱码，请人工核对",
     ]
 
 
