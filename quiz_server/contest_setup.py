@@ -106,6 +106,8 @@ def edit_from_spec(session: DbSession, contest: Contest, spec: ContestSpec) -> l
     contest.draw_seed, contest.units = seed, list(branches)
     contest.scheduled_at = None if is_campaign(contest) else spec.scheduled_at
     if before["抽题"] != _summary(contest)["抽题"] or not contest.questions:
+        contest.questions.clear()
+        session.flush()  # the old rows go before the new ones take their positions
         draw_questions(contest, rule, seed, settings_of(contest).timing.question_seconds)
     session.flush()
     after = _summary(contest)

@@ -32,6 +32,8 @@ NUMBERS: list[tuple[str, tuple[str, str], str, float, float, float, float]] = [
     ("streak_cap", ("scoring", "streak_cap"), "连对奖励上限（题）", 0, 50, 5, 1),
 ]
 TIE_BREAKS = 3  # the tie-break chain's length on the form
+# Campaign fields a form may leave out (an older page): the stored rules' defaults.
+CAMPAIGN_DEFAULTS = {"time_mode": "attempt", "campaign_question_seconds": "30", "fast_ms": "1500"}
 WEIGHT_MAX = 10.0
 
 
@@ -51,12 +53,20 @@ def parse_contest_form(form: Mapping[str, Any], tree: Tree) -> ContestSpec:
         spec.errors.append("至少选择一个参赛党支部")
     spec.roster_bound = form.get("roster_bound") == "1"
     if form.get("mode") == "campaign":
-        spec.campaign = _campaign_rules(form, spec.errors)
-        spec.ranking = _ranking(form, spec.errors)
+        sent = _with_defaults(form, CAMPAIGN_DEFAULTS)
+        if "campaign_metric" not in form:  # a form from before the ranking fields
+            sent = _with_defaults(sent, campaign_defaults())
+        spec.campaign = _campaign_rules(sent, spec.errors)
+        spec.ranking = _ranking(sent, spec.errors)
     else:
         spec.settings = _settings(form, spec.errors)
         spec.scheduled_at = _when(str(form.get("scheduled_at", "")).strip(), spec.errors)
     return spec
+
+
+def _with_defaults(form: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """The form's fields (the last value of each), with `defaults` for those it does not send."""
+    return {**defaults, **{k: form[k] for k in form}}
 
 
 def _campaign_rules(form: Mapping[str, Any], errors: list[str]) -> Rules | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import segno
@@ -24,6 +24,7 @@ from ...contests import ContestError, settings_of
 from ...draw import DIMENSIONS, DrawRule
 from ...extensions import db
 from ...live.rounds import SCHEDULE_GRACE
+from ...live.state import now
 from ...models import Bank, BankVersion, Contest
 from ...orgs import Tree
 from ...questions import QUESTION_TYPES
@@ -55,7 +56,7 @@ def new_contest() -> str | Response | tuple[str, int]:
 def edit_contest(contest_id: int) -> str | Response | tuple[str, int]:
     """The set-up form again, filled in, while the contest has not started (mode and PIN stay)."""
     found = contest_or_404(contest_id)
-    if not contest_setup.not_started(db.session, found, datetime.now(UTC)):
+    if not contest_setup.not_started(db.session, found, now()):
         flash("竞赛已开始，不能再修改设置；如不再使用，可将其归档。", "error")
         return redirect(url_for("admin.contest", contest_id=found.id))
     if request.method == "GET":
@@ -172,7 +173,7 @@ def archive_contest(contest_id: int) -> Response:
     """Archive (or bring back): hidden from the default list, every result kept."""
     found = contest_or_404(contest_id)
     back = request.form.get("restore") == "1"
-    contest_setup.archive(found, None if back else datetime.now(UTC))
+    contest_setup.archive(found, None if back else now())
     audit.record("contest.unarchive" if back else "contest.archive", contest=found)
     db.session.commit()
     flash("已取消归档。" if back else "已归档：竞赛不再显示在默认列表中，成绩保留。", "ok")
@@ -184,7 +185,7 @@ def archive_contest(contest_id: int) -> Response:
 def delete_contest(contest_id: int) -> Response:
     """Delete a contest that has not started, after the organizer ticked the confirmation."""
     found = contest_or_404(contest_id)
-    if not contest_setup.not_started(db.session, found, datetime.now(UTC)):
+    if not contest_setup.not_started(db.session, found, now()):
         flash("竞赛已开始，不能删除（成绩需要保留）；可将其归档。", "error")
         return redirect(url_for("admin.contest", contest_id=found.id))
     if request.form.get("confirm") != "1":
@@ -207,14 +208,14 @@ def contest(contest_id: int) -> str:
     """The contest page: the settings of its own mode only, its links and its drawn questions."""
     found = contest_or_404(contest_id)
     rule = DrawRule.from_settings(found.settings.get("draw", {"count": len(found.questions)}))
-    now = datetime.now(UTC)
+    moment = now()
     return render_template(
         "admin/contest.html",
         contest=found,
         rule=rule,
         dimensions=DIMENSIONS,
-        editable=contest_setup.not_started(db.session, found, now),
-        schedule=_schedule_note(found, now),
+        editable=contest_setup.not_started(db.session, found, moment),
+        schedule=_schedule_note(found, moment),
         qr_svg=qr_svg(found),
         **(_campaign_facts(found) if is_campaign(found) else _live_facts(found)),
     )
@@ -272,7 +273,7 @@ def poster(contest_id: int) -> str:
         contest=found,
         qr_svg=qr_svg(found, scale=10),
         target=qr_target(found),
-        schedule=_schedule_note(found, datetime.now(UTC)),
+        schedule=_schedule_note(found, now()),
         campaign=settings_of(found).campaign,
     )
 
