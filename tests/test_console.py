@@ -1,3 +1,4 @@
+# ruff: noqa: F811  # `console` is the fixture imported from test_admin
 """The console does what it shows: scheduled starts, the campaign form's own fields, the QR code
 and A4 poster, Chinese labels, editing/archiving/deleting contests with an audit log, the
 `contests create` command, and the notes of a cleaned bank upload."""
@@ -163,6 +164,8 @@ def test_contest_page_and_poster_print_preview_in_the_browser(app, client, conso
         page.emulate_media(media="print")
         assert not page.locator(".poster-tools").is_visible()
         page.screenshot(path=str(SHOTS / "console-poster-print-1366.png"), full_page=True)
+        page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
+        page.screenshot(path=str(SHOTS / "console-poster-a4.png"))
         pdf = page.pdf(prefer_css_page_size=True)
     pages = re.findall(rb"/Type\s*/Page[^s]", pdf)
     assert len(pages) == 1  # one A4 sheet

@@ -247,7 +247,7 @@ def qr_svg(contest: Contest, scale: int = 6) -> Markup:
     """The QR code as inline SVG (segno escapes the title it writes)."""
     buffer = io.BytesIO()
     segno.make(qr_target(contest), error="m").save(
-        buffer, kind="svg", scale=scale, border=2, xmldecl=False, svgns=True, omitsize=False,
+        buffer, kind="svg", scale=scale, border=2, xmldecl=False, svgns=True, omitsize=True,
         title=qr_target(contest), svgclass="qr-code",
     )  # fmt: skip
     return Markup(buffer.getvalue().decode())  # noqa: S704  # segno's own SVG, its title escaped
