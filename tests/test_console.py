@@ -160,6 +160,9 @@ def test_contest_page_and_poster_print_preview_in_the_browser(app, client, conso
         page.goto(f"http://quiz.test/admin/contests/{cid}")
         assert page.locator(".qr-box svg").is_visible()
         page.screenshot(path=str(SHOTS / "console-contest-1366.png"), full_page=True)
+        page.goto("http://quiz.test/admin/audit")
+        assert page.locator("#audit td", has_text="创建竞赛").count() == 1
+        page.screenshot(path=str(SHOTS / "console-audit-1366.png"))
         page.goto(f"http://quiz.test/admin/contests/{cid}/poster")
         page.emulate_media(media="print")
         assert not page.locator(".poster-tools").is_visible()

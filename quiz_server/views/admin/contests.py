@@ -34,8 +34,6 @@ from ..site import BEIJING as BEIJING_TZ
 from .console import bp, download
 from .contest_form import NUMBERS, TIE_BREAKS, campaign_defaults, form_of, parse_contest_form
 
-__all__ = ["ContestSpec", "parse_contest_form"]
-
 
 @bp.route("/contests/new", methods=["GET", "POST"])
 @role_required("organizer")
