@@ -16,6 +16,8 @@ from click.testing import CliRunner
 from conftest import make_bank
 from sqlalchemy import select
 from test_admin import as_user, console, contest_id_of, create, token, upload  # noqa: F401
+from test_live import live_app, t  # noqa: F401  (fixtures)
+from test_live_control import host  # noqa: F401  (fixture)
 from test_pages import browser_page
 
 from quiz_server import cli, reports
@@ -364,3 +366,22 @@ def test_a_cleaned_upload_shows_what_the_import_changed(app, client, console):
     assert response.status_code == 200 and 'id="bank-notes"' in page
     assert "<td>题目 q1 · 题干</td>" in page and "區(qū) → 区" in page
     assert ("bank.upload", "org") in audit_actions(app)
+
+
+def test_host_actions_and_kicks_are_on_record(live_app, t, host, clock):
+    from test_live import control, phone
+
+    phone(live_app, t, "张三", 0)
+    control(host, t, "start")
+    control(host, t, "extend")
+    with live_app.app_context():
+        pid = db.session.scalar(select(Participant.id).where(Participant.name == "张三"))
+    assert host.emit("kick", {"contest_id": t["contest_id"], "participant_id": pid},
+                     namespace="/host", callback=True)["ok"]  # fmt: skip
+    with live_app.app_context():
+        entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        record = [(e.action, e.detail, e.contest_id) for e in entries]
+    cid = t["contest_id"]
+    assert record[0] == ("contest.start", "开始", cid)
+    assert record[1][:2] == ("contest.host", "延长作答 10 秒")
+    assert record[2] == ("member.kick", f"张三（{pid}）", cid)
