@@ -156,21 +156,29 @@ def create_contest(
         roster_bound=roster_bound,
         units=list(branches),
     )
+    draw_questions(contest, rule, seed, timing.question_seconds)
+    session.add(contest)
+    session.flush()
+    return contest
+
+
+def draw_questions(contest: Contest, rule: DrawRule, seed: int, default_seconds: int) -> None:
+    """Draw the contest's questions from its pinned version by the rule and seed (replacing any
+    drawn before, for an edit before the start). A campaign draws per attempt: the rule is only
+    checked against the bank here."""
     try:
-        drawn = draw(bank_version.questions, rule, seed)
+        drawn = draw(contest.bank_version.questions, rule, seed)
     except DrawError as err:
         raise ContestError(str(err)) from err
-    for position, question in enumerate(drawn if mode == Mode.LIVE else ()):
+    contest.questions.clear()
+    for position, question in enumerate(drawn if contest.mode == Mode.LIVE else ()):
         contest.questions.append(
             ContestQuestion(
                 position=position,
                 question=question,
-                time_limit=question.time_limit or timing.question_seconds,
+                time_limit=question.time_limit or default_seconds,
             )
         )
-    session.add(contest)
-    session.flush()
-    return contest
 
 
 def is_finished(contest: Contest, now: datetime) -> bool:

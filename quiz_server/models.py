@@ -134,6 +134,11 @@ class BankVersion(Model):
         back_populates="bank_version", order_by="Question.position"
     )
 
+    def category_title(self, category_id: str) -> str:
+        """The title a category is declared with (文明交通), the id when it is not declared."""
+        titles = {c["id"]: c["title"] for c in self.categories or []}
+        return titles.get(category_id, category_id)
+
 
 class Question(Model):
     __table_args__ = (UniqueConstraint("bank_version_id", "qid"),)
@@ -170,6 +175,8 @@ class Contest(Model):
     draw_seed: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the organizer archives it: hidden from the console's default list, results kept.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Live state. `seq` grows with every phase change; transitions are compare-and-set on it,
     # so when several processes run a contest's timer only one of them applies each step.
     phase: Mapped[str] = mapped_column(String(16), default="lobby")
@@ -182,7 +189,7 @@ class Contest(Model):
         secondary="contest_unit", order_by="[Unit.parent_id, Unit.position]"
     )
     questions: Mapped[list[ContestQuestion]] = relationship(
-        back_populates="contest", order_by="ContestQuestion.position"
+        back_populates="contest", order_by="ContestQuestion.position", cascade="all, delete-orphan"
     )
 
 
@@ -347,3 +354,23 @@ class CampaignScore(Model):
     latest_time_ms: Mapped[int] = mapped_column(Integer, default=0)
     sum_score: Mapped[int] = mapped_column(Integer, default=0)
     sum_time_ms: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# ---------------------------------------------------------------- the organizers' audit log
+
+
+class AuditEntry(Model):
+    """One organizer action (or the scheduler's): who, what, when, on which contest.
+    No foreign keys: an entry outlives the contest or account it names (a deleted contest's
+    deletion stays on record), so the names are copied in as they were."""
+
+    __table_args__ = (Index("ix_audit_entry_contest", "contest_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    username: Mapped[str] = mapped_column(String(64), default="")
+    action: Mapped[str] = mapped_column(String(32))
+    contest_id: Mapped[int | None] = mapped_column(Integer)
+    contest_title: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(String(64), default="")

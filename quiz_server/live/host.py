@@ -9,7 +9,7 @@ from typing import Any
 from flask import request, session
 from sqlalchemy import func, select
 
-from .. import i18n, links
+from .. import audit, i18n, links
 from ..auth import has_role
 from ..extensions import db, socketio
 from ..models import Answer, Contest, Participant
@@ -20,7 +20,11 @@ from .phase import phase_payload_of, stamped
 from .rooms import HOST, PLAY, host_room, member_room
 from .rounds import step
 
-HOST_ACTIONS = ("start", "next", "extend", "end", "pause", "resume", "skip")
+HOST_ACTION_NAMES = {
+    "start": "开始", "next": "下一步", "extend": "延长作答", "end": "结束竞赛",
+    "pause": "暂停", "resume": "继续", "skip": "跳过本题",
+}  # fmt: skip
+HOST_ACTIONS = tuple(HOST_ACTION_NAMES)
 
 
 class HostNamespace(LiveNamespace):
@@ -57,7 +61,13 @@ class HostNamespace(LiveNamespace):
         if contest_id is None or action not in HOST_ACTIONS or seconds is None:
             return refuse("bad_request")
         reason = step(contest_id, action, seconds=seconds)
-        return refuse(reason) if reason else {"ok": True}
+        if reason:
+            return refuse(reason)
+        detail = HOST_ACTION_NAMES[action] + (f" {seconds} 秒" if action == "extend" else "")
+        audit.record("contest.start" if action == "start" else "contest.host",
+                     contest_id=contest_id, detail=detail)  # fmt: skip
+        db.session.commit()
+        return {"ok": True}
 
     def on_kick(self, data: dict[str, Any]) -> dict[str, Any]:
         """Remove a member: the seat's token stops working, and their phone is told, wherever it is."""
@@ -69,6 +79,9 @@ class HostNamespace(LiveNamespace):
         if participant is None or participant.contest_id != contest_id:
             return refuse("no_such_participant")
         participant.kicked = True
+        audit.record(
+            "member.kick", contest_id=contest_id, detail=f"{participant.name}（{participant.id}）"
+        )
         db.session.commit()
         ended = refuse(Refusal.KICKED)
         socketio.emit("session_ended", ended, to=member_room(participant.id), namespace=PLAY)

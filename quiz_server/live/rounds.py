@@ -7,6 +7,7 @@ processes may race for it: exactly one applies it and broadcasts.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
@@ -23,6 +24,9 @@ from .state import now, settings, state
 log = logging.getLogger(__name__)
 
 WATCH_SECONDS = 5.0
+# A scheduled start is taken this late at most (the server was down at the time); a contest
+# found later than that stays in the lobby for the organizer to start by hand.
+SCHEDULE_GRACE = timedelta(hours=1)
 
 
 def step(
@@ -175,15 +179,49 @@ def running_contests() -> list[int]:
     )
 
 
+def due_contests(moment: datetime) -> list[tuple[int, int]]:
+    """(id, seq) of live contests still in the lobby whose scheduled start has come (at most
+    `SCHEDULE_GRACE` ago)."""
+    return [
+        (row.id, row.seq)
+        for row in db.session.execute(
+            select(Contest.id, Contest.seq).where(
+                in_mode(Mode.LIVE),
+                Contest.phase == Phase.LOBBY,
+                Contest.archived_at.is_(None),
+                Contest.scheduled_at <= moment,
+                Contest.scheduled_at > moment - SCHEDULE_GRACE,
+            )
+        )
+    ]
+
+
+def start_due_contests() -> list[int]:
+    """Start every contest whose scheduled time has come; returns those this process started.
+    The start is `step`'s compare-and-set on the seq read here, so when the watchers of several
+    processes find the same contest, exactly one starts it."""
+    from .. import audit
+
+    started = []
+    for contest_id, seq in due_contests(now()):
+        if step(contest_id, "start", expect_seq=seq) is None:
+            audit.record("contest.start", contest_id=contest_id, detail="按计划时间自动开始")
+            db.session.commit()
+            started.append(contest_id)
+    return started
+
+
 def watch_contests(app: Flask) -> None:
-    """Keep a timer running in this process for every running contest, also those started by
-    another process or before a restart: state is in the database, and the compare-and-set in
-    `step` lets several processes' timers race safely, so a contest outlives any one process."""
+    """Start scheduled contests when their time comes, and keep a timer running in this process
+    for every running contest, also those started by another process or before a restart: state
+    is in the database, and the compare-and-set in `step` lets several processes race safely,
+    so a contest outlives any one process."""
 
     def loop() -> None:
         while True:
             try:
                 with app.app_context():
+                    start_due_contests()
                     for contest_id in running_contests():
                         ensure_timer(app, contest_id)
             except Exception:

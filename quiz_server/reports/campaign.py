@@ -146,7 +146,7 @@ def _question_sheet(
 def _question_row(q: Question, f: Figures) -> list[Any]:
     qtype = question_type(q.type)
     return [
-        q.qid, qtype.label, q.category, q.stem,
+        q.qid, qtype.label, q.bank_version.category_title(q.category), q.stem,
         choice_text(q.type, q.options, qtype.correct_ids(q.answer)), f.answered,
         f.facility or 0.0, round(f.discrimination or 0.0, 2),
         wrong_text(q.type, q.options, f), f.wrong_count, (f.avg_ms or 0.0) / 1000,

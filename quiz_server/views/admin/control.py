@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import jsonify, render_template
 
+from ... import audit
 from ...auth import role_required
 from ...contests import release_seat
 from ...extensions import db, socketio
@@ -41,7 +42,7 @@ def release(contest_id: int, participant_id: int) -> Any:
         return jsonify(refuse("no_such_participant")), 404
     if not release_seat(participant):
         return jsonify(refuse("not_releasable")), 400
-    # TODO(audit): audit.record("release_seat", contest=contest.id, participant=participant.id)
+    audit.record("member.release", contest=contest, detail=participant.name)
     db.session.commit()
     socketio.emit(
         "session_ended", refuse("seat_released"), to=member_room(participant.id), namespace=PLAY

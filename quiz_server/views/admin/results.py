@@ -12,7 +12,7 @@ from flask import Blueprint, abort, current_app, render_template
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ... import reports, standings
+from ... import audit, reports, standings
 from ...auth import role_required
 from ...contests import is_finished
 from ...extensions import db
@@ -95,6 +95,8 @@ def report_xlsx(contest_id: int) -> Response:
     contest = contest_or_404(contest_id)
     sheets = _sheets(contest, visible_branches(contest))
     name = reports.filename(contest, "成绩报表", datetime.now(UTC)) + ".xlsx"
+    audit.record("report.export", contest=contest, detail="成绩报表（Excel）")
+    db.session.commit()
     return download(reports.workbook_bytes(sheets), name, XLSX)
 
 
@@ -111,4 +113,6 @@ def report_csv(contest_id: int, sheet: str) -> Response:
     if found[sheet].answers and not answers_visible(contest):
         return render_template("errors/403.html", message=ANSWERS_LATER), 403  # type: ignore[return-value]  # Flask accepts a (body, status) pair
     name = reports.filename(contest, found[sheet].title, datetime.now(UTC)) + ".csv"
+    audit.record("report.export", contest=contest, detail=f"{found[sheet].title}（CSV）")
+    db.session.commit()
     return download(reports.csv_bytes(found[sheet]), name, "text/csv; charset=utf-8")
