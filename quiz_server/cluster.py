@@ -209,20 +209,24 @@ def raise_file_limit() -> int:
     return int(min(soft, 65536) if soft != resource.RLIM_INFINITY else 65536)
 
 
+def answers(port: int) -> bool:
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).close()  # noqa: S310  # our loopback
+    except OSError:
+        return False
+    return True
+
+
 def wait_until_serving(ports: list[int], supervisor: Supervisor) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
     for port in ports:
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).close()  # noqa: S310  # our loopback
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"nothing answers on port {port} after {READY_TIMEOUT:g} s")
-                for child in supervisor.children:
-                    if child.proc is not None and child.proc.poll() is not None:
-                        raise RuntimeError(f"{child.name} exited with {child.proc.returncode}")
-                time.sleep(POLL_SECONDS)
+        while not answers(port):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"nothing answers on port {port} after {READY_TIMEOUT:g} s")
+            for child in supervisor.children:
+                if child.proc is not None and child.proc.poll() is not None:
+                    raise RuntimeError(f"{child.name} exited with {child.proc.returncode}")
+            time.sleep(POLL_SECONDS)
 
 
 def serve_cluster(
@@ -247,8 +251,12 @@ def serve_cluster(
             Child(f"process {i}", p, gunicorn(p), env) for i, p in enumerate(ports, start=1)
         ]
         children.append(
-            Child("nginx", port, [str(nginx), "-p", str(prefix), "-e", "stderr", "-c", str(conf)],
-                  dict(os.environ))  # fmt: skip
+            Child(
+                "nginx",
+                port,
+                [str(nginx), "-p", str(prefix), "-e", "stderr", "-c", str(conf)],
+                dict(os.environ),
+            )  # fmt: skip
         )
         supervisor = Supervisor(children, host="127.0.0.1")
 
@@ -290,4 +298,3 @@ def worker_env(processes: int, message_queue: str | None) -> dict[str, str]:
     env["QUIZ_PROCESSES"] = str(processes)
     env.setdefault("QUIZ_TRUSTED_PROXIES", "1")  # nginx sets X-Forwarded-For
     return env
-
