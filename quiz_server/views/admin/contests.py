@@ -146,6 +146,7 @@ def _settings(form: Mapping[str, Any], errors: list[str]) -> dict[str, Any]:
             continue
         settings[group][key] = value if step < 1 else int(value)
     settings["timing"]["auto_advance"] = form.get("auto_advance") == "1"
+    settings["timing"]["outage_credit"] = form.get("outage_credit") == "1"
     metric = str(form.get("ranking_metric", ""))
     if metric not in METRICS:
         errors.append("请选择支部排名方式")
