@@ -53,13 +53,18 @@ def render_nginx(
     """A complete nginx.conf from the deployed server block: its upstream pointed at `ports` on
     loopback, listening on `listen`, static files from this installation, every path nginx
     writes under `prefix`. Everything else (headers, timeouts, hashing) is the tested file's."""
-    servers = "".join(f"    server 127.0.0.1:{port};\n" for port in ports)
-    body, found = re.subn(r"(upstream quiz \{\n(?:\s*#.*\n|\s*hash .*\n)*)(?:\s*server .*\n)+",
-                          lambda m: m.group(1) + servers, template)  # fmt: skip
+    upstream = re.search(r"(upstream quiz \{\n(?:\s*#.*\n|\s*hash .*\n)*)((?:\s*server .*\n)+)",
+                         template)  # fmt: skip
+    if upstream is None:
+        raise ValueError("deploy/nginx.conf has no `upstream quiz` with servers to render")
+    params = re.match(r"\s*server \S+?( [^;]*)?;", upstream.group(2))
+    extra = (params.group(1) or "") if params else ""
+    servers = "".join(f"    server 127.0.0.1:{port}{extra};\n" for port in ports)
+    body = template[: upstream.start(2)] + servers + template[upstream.end(2) :]
     body = re.sub(r"listen \S+;", f"listen {listen};", body)
     body = re.sub(r"alias \S+;", f"alias {static_dir}/;", body)
-    if found != 1 or f"listen {listen};" not in body:
-        raise ValueError("deploy/nginx.conf has no `upstream quiz` or `listen` to render")
+    if f"listen {listen};" not in body:
+        raise ValueError("deploy/nginx.conf has no `listen` to render")
     temp = "\n".join(
         f"    {kind}_temp_path {prefix / kind};" for kind in ("client_body", "proxy", "fastcgi",
                                                             "uwsgi", "scgi")
