@@ -163,6 +163,8 @@ class Supervisor:
         return self.stop_all()
 
     def _watch(self, child: Child) -> None:
+        if self.stopping:  # Ctrl+C reaches the children too: their exit is no cause to restart
+            return
         proc = child.proc
         if proc is not None and proc.poll() is None:
             child.note_workers()
