@@ -4,7 +4,11 @@ tests/test_faults.py."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -66,3 +70,34 @@ def test_the_worker_environment_names_the_queue_and_the_proxy(monkeypatch):
     assert env["QUIZ_PROCESSES"] == "3" and env["QUIZ_TRUSTED_PROXIES"] == "1"
     argv = cluster.without_control_socket(["gunicorn", "-b", "x", "quiz_server.wsgi:app"])
     assert argv[-1] == "quiz_server.wsgi:app"
+
+
+def test_the_supervisor_restarts_a_child_that_dies_and_waits_for_its_port(capsys, monkeypatch):
+    monkeypatch.setattr(cluster, "POLL_SECONDS", 0.02)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    child = cluster.Child("process 1", port, [sys.executable, "-c", "pass"], {})
+    supervisor = cluster.Supervisor([child])
+    runner = threading.Thread(target=supervisor.run, args=(lambda: None,))
+    runner.start()
+    try:
+        deadline = time.monotonic() + 20
+        while child.restarts < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert child.restarts >= 2  # it died at once, twice: restarted each time
+        with socket.socket() as orphan:  # an orphaned worker holds the port: no start meanwhile
+            orphan.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            orphan.bind(("127.0.0.1", port))
+            orphan.listen()
+            time.sleep(0.3)  # let a pending start reach the port check
+            held = child.restarts
+            time.sleep(1.5)
+            assert child.restarts <= held + 1
+            assert child.proc is None or child.proc.poll() is not None
+    finally:
+        supervisor.stopping = True
+        runner.join(timeout=20)
+    out = capsys.readouterr().out
+    assert f"quiz-server: process 1 port {port} exited (0); restarting in 0.5 s" in out
+    assert "(restarted)" in out
