@@ -37,10 +37,13 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     live.init_app(app)  # before socketio.init_app: its namespaces then reach every app
 
+    # With Redis as the queue, a manager that resyncs this process's sockets after an outage.
+    queue = live.queue_manager(app, settings.message_queue, settings.message_channel)
     socketio.init_app(
         app,
         async_mode=settings.async_mode,
         message_queue=settings.message_queue,
+        **({"client_manager": queue} if queue is not None else {}),
         channel=settings.message_channel,
         ping_interval=settings.ping_interval,
         ping_timeout=settings.ping_timeout,

@@ -46,6 +46,7 @@ _COMMON: dict[str, str] = {
     "time_up": "时间到",
     "points": "{points} 分",
     "refusal_fallback": "操作未成功，请重试",
+    "time_credit": "因网络中断，本题延长 {s} 秒",
 }
 
 _PLAY: dict[str, str] = {
@@ -63,6 +64,8 @@ _PLAY: dict[str, str] = {
     "submitting": "提交中…",
     "submitted": "已提交，等待揭晓",
     "retrying": "网络不稳，正在重新提交…",
+    "busy_retrying": "服务器繁忙，答案已保存，正在自动重新提交…",
+    "join_retrying": "服务器繁忙，正在自动重试加入…",
     "offline_pending": "网络断开，答案已保存，恢复后自动提交",
     "answer_lost": "网络中断，本题答案未送达，不计分",
     "answer_late_check": "网络恢复，正在确认上一题答案…",

@@ -184,6 +184,9 @@ class Contest(Model):
     seq: Mapped[int] = mapped_column(Integer, default=0)
     phase_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_remaining: Mapped[float | None] = mapped_column()
+    # The timer's sign of life while the contest runs (live/credit.py): a stale one on
+    # recovery means nobody could take answers, and the open question gets that time back.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     bank_version: Mapped[BankVersion] = relationship()
     units: Mapped[list[Unit]] = relationship(
         secondary="contest_unit", order_by="[Unit.parent_id, Unit.position]"

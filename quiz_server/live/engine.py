@@ -6,6 +6,7 @@ an injected clock and every rule is exact at its boundaries.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -48,6 +49,9 @@ class Timing:
     leaderboard_seconds: int = 8
     grace_seconds: float = 1.5
     auto_advance: bool = True
+    # When the server could not take answers (a restart, a database outage), the open question
+    # gets the lost time back on recovery (`outage_credit`).
+    outage_credit: bool = True
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any], grace_seconds: float = 1.5) -> Timing:
@@ -127,6 +131,31 @@ def extend(rnd: Round, seconds: int) -> Round:
     return replace(
         rnd, seq=rnd.seq + 1, phase_ends_at=rnd.phase_ends_at + timedelta(seconds=seconds)
     )
+
+
+OUTAGE_SECONDS = 5.0  # a heartbeat older than this (written every 2 s) is an outage
+
+
+def outage_credit(
+    rnd: Round,
+    opens_at: datetime | None,
+    heartbeat: datetime | None,
+    now: datetime,
+    threshold: float = OUTAGE_SECONDS,
+) -> int:
+    """Whole seconds to give back to the open question after nothing could serve it from the
+    last `heartbeat` (the server's last sign of life while running the contest) until `now`;
+    0 for none. Counted from when the question was open; an outage that began after the
+    deadline cost no answering time, and a paused question loses nothing."""
+    if rnd.phase is not Phase.QUESTION or rnd.paused or rnd.phase_ends_at is None:
+        return 0
+    if heartbeat is None:
+        return 0
+    start = max(heartbeat, opens_at) if opens_at is not None else heartbeat
+    if start >= rnd.phase_ends_at:
+        return 0
+    gap = (now - start).total_seconds()
+    return math.ceil(gap) if gap >= threshold else 0
 
 
 TIMED_PHASES = (Phase.QUESTION, Phase.REVEAL, Phase.LEADERBOARD)

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from ..contests import Mode, in_mode, is_campaign, round_of
 from ..extensions import db, socketio
 from ..models import Contest
-from . import engine
+from . import credit, engine
 from .engine import Phase, Refusal
 from .phase import broadcast
 from .state import now, settings, state
@@ -159,8 +159,15 @@ def tick(contest_id: int) -> float | None:
     if contest is None or contest.phase == Phase.FINISHED:
         return None
     rnd = round_of(contest)
-    due = engine.due_at(rnd, timing_of(contest))
     moment = now()
+    timing = timing_of(contest)
+    owed = credit.beat(contest, rnd, moment)  # commits: `contest` reloads on next use
+    if owed and step(contest_id, "extend", expect_seq=rnd.seq, seconds=owed) is None:
+        log.warning("contest %s: question %s extended %s s after an outage", contest_id,
+                    rnd.position, owed)  # fmt: skip
+        credit.announce(contest_id, rnd.position, owed)
+        return 0.0
+    due = engine.due_at(rnd, timing)
     if due is None:
         return 1.0
     if moment >= due:

@@ -89,6 +89,11 @@
       if (!socket.active) toast(S.login_required);
     });
     socket.on("phase", function (p) { applyPayload(p, false); });
+    // After a message-queue outage: the current phase (a gap takes a fresh snapshot).
+    socket.on("resync", function (p) { applyPayload(p, false); });
+    socket.on("time_credit", function (c) {
+      if (c && typeof c.seconds === "number") toast(fmt("time_credit", { s: c.seconds }));
+    });
     socket.on("joined", applyJoined);
     socket.on("progress", applyProgress);
   }

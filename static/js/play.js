@@ -11,6 +11,20 @@
   var ANSWER_TIMEOUT_MS = 8000;
   var NAME_MAX = 20;
   var RADIO_LIST_MAX = 12; // more branches than this go in a <select>
+  var RETRY_FIRST_MS = 500, RETRY_MAX_MS = 8000, JOIN_TRIES = 8;
+
+  /* A refusal the server asks us to repeat (busy, a database hiccup): the phone retries by
+   * itself, keeping the question and the choice, instead of showing an error for good. */
+  function retryable(ack) {
+    return !!ack && !ack.ok && (ack.retry === true || ack.reason === "server_error" || ack.reason === "busy");
+  }
+
+  /* Doubling from 0.5 s up to 8 s, each wait between half and one and a half of that, so a
+   * room of phones refused together does not come back together. */
+  function backoffMs(tries) {
+    var base = Math.min(RETRY_FIRST_MS * Math.pow(2, Math.max(tries - 1, 0)), RETRY_MAX_MS);
+    return base * (0.5 + Math.random());
+  }
 
   // ---- small helpers ------------------------------------------------------------------
   function fillAll(name, text) {
@@ -272,11 +286,23 @@
     $("join-btn").textContent = S.joining;
     state.pin = pin;
     state.token = null;
+    sendJoin(payload, 1);
+  }
+
+  function sendJoin(payload, tries) {
+    var error = $("join-error");
     connect().timeout(10000).emit("join", payload, function (err, ack) {
+      if (!err && retryable(ack) && tries < JOIN_TRIES) {
+        error.textContent = S.join_retrying;
+        setTimeout(function () { sendJoin(payload, tries + 1); }, backoffMs(tries));
+        return;
+      }
       $("join-btn").disabled = false;
       $("join-btn").textContent = S.join;
       if (err) { error.textContent = S.network_error; return; }
       if (!ack || !ack.ok) { error.textContent = refusalText(ack); return; }
+      error.textContent = "";
+      var pin = payload.pin;
       state.token = ack.token;
       store.set(KEY.token(pin), ack.token);
       store.set(KEY.lastPin, pin);
@@ -315,6 +341,14 @@
     socket.io.on("reconnect_attempt", function () { setConn("disconnected"); });
     socket.on("phase", function (p) { applyPayload(p, "phase"); });
     socket.on("snapshot", function (p) { applyPayload(p, "snapshot"); });
+    // After a message-queue outage the server sends the current phase to every phone.
+    socket.on("resync", function (p) {
+      applyPayload(p, "resync");
+      if (state.pending) setTimeout(sendPending, backoffMs(1));
+    });
+    socket.on("time_credit", function (c) {
+      if (c && typeof c.seconds === "number") notice(fmt("time_credit", { s: c.seconds }));
+    });
     socket.on("session_ended", function (data) {
       endSession((data && (data.message || S.refusals[data.reason])) || S.session_ended);
     });
@@ -357,8 +391,11 @@
     if (typeof p.server_now === "number") state.offset = p.server_now - Date.now();
     if (state.seq !== null) {
       if (p.seq < state.seq) return;
-      if (p.seq === state.seq && kind === "phase") return;
+      if (p.seq === state.seq && kind !== "snapshot") return;
+      // A gap: some phase never reached us; our own part (answer, score) comes with a snapshot.
+      // After a resync every phone asks at once, so those spread their asks over 2 s.
       if (kind === "phase" && p.seq > state.seq + 1) requestSync();
+      if (kind === "resync" && p.seq > state.seq + 1) setTimeout(requestSync, Math.random() * 2000);
     }
     state.seq = p.seq;
     state.payload = p;
@@ -483,7 +520,7 @@
   /* The answered panel's line: sending → ok, or retrying/offline until the ack comes. */
   function answerStatus(which, message) {
     var text = {
-      sending: S.submitting, retrying: S.retrying, offline: S.offline_pending,
+      sending: S.submitting, retrying: S.retrying, busy: S.busy_retrying, offline: S.offline_pending,
       ok: S.submitted, refused: message
     }[which];
     if (state.screen !== "question") return;
@@ -522,11 +559,14 @@
     state.socket.timeout(ANSWER_TIMEOUT_MS).emit("answer", payload, function (err, ack) {
       if (attempt !== state.attempt || pending !== state.pending) return;
       state.sending = false;
-      if (err) {
+      if (err || retryable(ack)) {
+        // No ack in time, or the server could not take it now: the answer stays pending (and
+        // stored) and goes again, until it gets an ok or a final refusal (e.g. too late).
         pending.retried = true;
+        pending.tries = (pending.tries || 0) + 1;
         store.set(KEY.pending(state.pin), pending);
-        answerStatus("retrying");
-        setTimeout(sendPending, 500);
+        answerStatus(err ? "retrying" : "busy");
+        setTimeout(sendPending, err ? 500 : backoffMs(pending.tries));
         return;
       }
       onAnswerAck(pending, ack || {});

@@ -176,6 +176,7 @@ def _settings(form: Mapping[str, Any], errors: list[str]) -> dict[str, Any]:
             continue
         settings[group][key] = value if step < 1 else int(value)
     settings["timing"]["auto_advance"] = form.get("auto_advance") == "1"
+    settings["timing"]["outage_credit"] = form.get("outage_credit") == "1"
     metric = str(form.get("ranking_metric", ""))
     if metric not in METRICS:
         errors.append("请选择支部排名方式")
@@ -230,6 +231,7 @@ def _live_values(contest: Contest) -> dict[str, Any]:
     groups = {"timing": s.timing, "scoring": s.scoring}
     values = {name: f"{getattr(groups[g], k):g}" for name, (g, k), *_ in NUMBERS}
     values["auto_advance"] = "1" if s.timing.auto_advance else ""
+    values["outage_credit"] = "1" if s.timing.outage_credit else ""
     values["ranking_metric"] = s.ranking_metric
     when = contest.scheduled_at
     values["scheduled_at"] = when.astimezone(BEIJING).strftime("%Y-%m-%dT%H:%M") if when else ""
