@@ -1,7 +1,7 @@
 """Released seats: a roster member's seat the organizer freed for re-claiming from another device
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-02 00:40:00
 """
 

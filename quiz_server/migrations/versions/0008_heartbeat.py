@@ -1,7 +1,7 @@
 """The live timer's heartbeat on contests (time credit after an outage)
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-02 00:50:00
 """
 
