@@ -44,6 +44,8 @@ _COMMON: dict[str, str] = {
     "time_up": "时间到",
     "points": "{points} 分",
     "refusal_fallback": "操作未成功，请重试",
+    "tied": "并列",
+    "tied_rank": "并列第 {rank} 名",
 }
 
 _PLAY: dict[str, str] = {

@@ -140,6 +140,12 @@ def rank(
     return out
 
 
+def tied(ranks: Sequence[int]) -> list[bool]:
+    """For each rank of a ranked list, whether another row shares it (shown once, as 并列)."""
+    counts = Counter(ranks)
+    return [counts[r] > 1 for r in ranks]
+
+
 # ------------------------------------------------------------------------------ roll-up
 
 

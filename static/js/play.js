@@ -392,9 +392,19 @@
   }
 
   // ---- question -------------------------------------------------------------------------------
+  /* Shuffled only where the contest asks for it (no shared screen): then no letters either. */
+  function shuffled() {
+    var p = state.payload;
+    return !!(p && p.contest && p.contest.shuffle);
+  }
+
   function orderedOptions(q) {
-    if (q.type === "judge" || !state.me || typeof state.me.seed !== "number") return q.options.slice();
+    if (!shuffled() || q.type === "judge" || !state.me || typeof state.me.seed !== "number") return q.options.slice();
     return shuffle(q.options, state.me.seed, q.position);
+  }
+
+  function lettered(opt) {
+    return !shuffled() && typeof opt.letter === "string";
   }
 
   function remainingMs(q, p) {
@@ -431,6 +441,10 @@
       if (multiple) {
         button.setAttribute("aria-pressed", picked.indexOf(opt.id) >= 0 ? "true" : "false");
         button.appendChild(el("span", "option-check"));
+      }
+      if (lettered(opt)) {
+        button.classList.add("option-lettered", "place-" + "ABCDEFGH".indexOf(opt.letter));
+        button.appendChild(P.mark(opt.letter));
       }
       button.appendChild(el("span", "option-text", opt.text));
       button.disabled = closed || !!p.paused;
@@ -473,7 +487,11 @@
     var list = $("q-chosen");
     list.textContent = "";
     q.options.forEach(function (opt) {
-      if (choice.indexOf(opt.id) >= 0) list.appendChild(el("li", null, opt.text));
+      if (choice.indexOf(opt.id) < 0) return;
+      var item = el("li");
+      if (lettered(opt)) item.appendChild(P.mark(opt.letter));
+      item.appendChild(el("span", "option-text", opt.text));
+      list.appendChild(item);
     });
     if (record && record.status === "ok") answerStatus("ok");
     else if (record) answerStatus("refused", record.message);
@@ -638,6 +656,7 @@
       var isRight = correct.indexOf(opt.id) >= 0, isMine = mine.indexOf(opt.id) >= 0;
       var item = el("li", "reveal-option" + (isRight ? " is-correct" : "") + (isMine ? " is-mine" : ""));
       item.appendChild(el("span", "reveal-mark", isRight ? "✓" : isMine ? "✗" : ""));
+      if (lettered(opt)) item.appendChild(P.mark(opt.letter));
       item.appendChild(el("span", "option-text", opt.text));
       if (isMine) item.appendChild(el("span", "mine-tag", S.your_choice));
       list.appendChild(item);

@@ -34,7 +34,15 @@ SEED_MAX = 2**31 - 1
 # (form name, settings path, label, low, high, default, step) for every number on the form.
 NUMBERS: list[tuple[str, tuple[str, str], str, float, float, float, float]] = [
     ("question_seconds", ("timing", "question_seconds"), "每题作答时间（秒）", 5, 300, 20, 1),
-    ("reveal_seconds", ("timing", "reveal_seconds"), "揭晓答案停留（秒）", 3, 120, 8, 1),
+    (
+        "reveal_seconds",
+        ("timing", "reveal_seconds"),
+        "揭晓答案至少停留（秒，解析较长时按字数延长）",
+        3,
+        120,
+        8,
+        1,
+    ),
     ("leaderboard_seconds", ("timing", "leaderboard_seconds"), "排行榜停留（秒）", 3, 120, 8, 1),
     ("base_points", ("scoring", "base_points"), "每题基础分", 10, 10000, 1000, 10),
     ("speed_share", ("scoring", "speed_share"), "速度占比（0–1，越大越看重速度）", 0, 1, 0.5, 0.05),
@@ -146,6 +154,8 @@ def _settings(form: Mapping[str, Any], errors: list[str]) -> dict[str, Any]:
             continue
         settings[group][key] = value if step < 1 else int(value)
     settings["timing"]["auto_advance"] = form.get("auto_advance") == "1"
+    settings["timing"]["close_early"] = form.get("close_early") == "1"
+    settings["shuffle_options"] = form.get("shuffle_options") == "1"
     metric = str(form.get("ranking_metric", ""))
     if metric not in METRICS:
         errors.append("请选择支部排名方式")
@@ -288,6 +298,7 @@ def _live_facts(contest: Contest) -> dict[str, Any]:
         "timing": settings_of(contest).timing,
         "scoring": settings_of(contest).scoring,
         "metric": METRICS.get(settings_of(contest).ranking_metric, ""),
+        "shuffle_options": settings_of(contest).shuffle_options,
         "join_url": links.join_url(contest.pin),
     }
 
