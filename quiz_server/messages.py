@@ -60,6 +60,8 @@ _PLAY: dict[str, str] = {
     "joining": "正在加入…",
     "join": "加入竞答",
     "no_parent": "其他",
+    "branch_found": "找到 {n} 个党支部",
+    "branch_none_found": "没有找到，请换个关键词",
     "submitting": "提交中…",
     "submitted": "已提交，等待揭晓",
     "retrying": "网络不稳，正在重新提交…",

@@ -10,7 +10,8 @@
   var params = new URLSearchParams(location.search);
   var ANSWER_TIMEOUT_MS = 8000;
   var NAME_MAX = 20;
-  var RADIO_LIST_MAX = 12; // more branches than this go in a <select>
+  var RADIO_LIST_MAX = 4; // more branches than this go in a <select>
+  var SEARCH_MIN = 10;    // from this many branches on, a search box filters the <select>
 
   // ---- small helpers ------------------------------------------------------------------
   function fillAll(name, text) {
@@ -86,7 +87,8 @@
     standing: null,
     timer: null,
     screen: null,
-    contest: null       // /api/contests/<pin> result for the join form
+    contest: null,      // /api/contests/<pin> result for the join form
+    branches: []        // its branches, for the join form's picker
   };
 
   // ---- screens ----------------------------------------------------------------------------
@@ -157,7 +159,7 @@
     state.contest = null;
     $("branch-field").hidden = true;
     $("member-no-field").hidden = true;
-    setText("pin-msg", S.contest_loading);
+    pinMsg(S.contest_loading, false);
     fetch(app.getAttribute("data-api").replace("PIN", encodeURIComponent(pin)), {
       headers: { Accept: "application/json" }, credentials: "same-origin"
     }).then(function (res) {
@@ -167,13 +169,13 @@
     }).then(function (data) {
       if (ticket !== lookupSeq) return;
       if (data.notFound) {
-        setText("pin-msg", S.contest_not_found);
+        pinMsg(S.contest_not_found, true);
         showPinField(true);
         $("join-contest").hidden = true;
         return;
       }
       state.contest = data;
-      setText("pin-msg", data.phase === "finished" ? S.contest_closed : "");
+      pinMsg(data.phase === "finished" ? S.contest_closed : "", true);
       setText("join-contest-title", data.title);
       setText("join-contest-pin", data.pin);
       $("join-contest").hidden = false;
@@ -181,8 +183,16 @@
       $("member-no-field").hidden = !data.roster_bound;
       renderBranches(data.branches || []);
     }).catch(function () {
-      if (ticket === lookupSeq) setText("pin-msg", S.network_error);
+      if (ticket === lookupSeq) pinMsg(S.network_error, true);
     });
+  }
+
+  /* The PIN's line: a problem with it is shown as prominently as the form's own errors. */
+  function pinMsg(text, isError) {
+    var node = $("pin-msg");
+    node.textContent = text || "";
+    node.classList.toggle("form-error", !!(text && isError));
+    node.setAttribute("role", text && isError ? "alert" : "status");
   }
 
   function showPinField(visible) {
@@ -201,31 +211,32 @@
     return groups.filter(function (g) { return g.parent; }).concat(groups.filter(function (g) { return !g.parent; }));
   }
 
+  /* Up to RADIO_LIST_MAX branches are radio buttons; more go in a <select> grouped by agency
+   * (one line tall, so the join button stays on the first screen), and from SEARCH_MIN on a
+   * search box filters it by branch or agency name. */
   function renderBranches(branches) {
     var list = $("branch-list"), select = $("branch-select");
     list.textContent = "";
     select.textContent = "";
-    var groups = groupByParent(branches);
-    var titled = groups.length > 1 || (groups[0] && groups[0].parent);
+    state.branches = branches;
     var useSelect = branches.length > RADIO_LIST_MAX;
     list.hidden = useSelect;
     select.hidden = !useSelect;
-    if (useSelect) {
-      var blank = el("option", null, S.branch_required);
-      blank.value = "";
-      select.appendChild(blank);
-    }
+    $("branch-search").hidden = branches.length < SEARCH_MIN;
+    $("branch-search").value = "";
+    $("branch-count").hidden = true;
+    if (useSelect) fillSelect("");
+    else fillRadios(groupByParent(branches));
+    $("branch-field").hidden = branches.length === 0;
+  }
+
+  function fillRadios(groups) {
+    var list = $("branch-list");
+    var titled = groups.length > 1 || (groups[0] && groups[0].parent);
     groups.forEach(function (g) {
-      var box = useSelect ? el("optgroup") : el("div", "branch-group");
-      if (useSelect) box.label = g.parent || S.no_parent;
-      else if (titled) box.appendChild(el("p", "branch-group-title", g.parent || S.no_parent));
+      var box = el("div", "branch-group");
+      if (titled) box.appendChild(el("p", "branch-group-title", g.parent || S.no_parent));
       g.items.forEach(function (b) {
-        if (useSelect) {
-          var opt = el("option", null, b.name);
-          opt.value = String(b.id);
-          box.appendChild(opt);
-          return;
-        }
         var label = el("label", "branch-choice");
         var input = el("input");
         input.type = "radio";
@@ -235,13 +246,41 @@
         label.appendChild(el("span", null, b.name));
         box.appendChild(label);
       });
-      (useSelect ? select : list).appendChild(box);
+      list.appendChild(box);
     });
-    if (branches.length === 1) {
-      var only = list.querySelector("input");
-      if (only) only.checked = true;
-    }
-    $("branch-field").hidden = branches.length === 0;
+    if (state.branches.length === 1) list.querySelector("input").checked = true;
+  }
+
+  function matches(b, query) {
+    if (!query) return true;
+    return (b.name + " " + (b.parent || "")).toLowerCase().indexOf(query) >= 0;
+  }
+
+  /* The <select> with the branches matching `query`, under their agencies; a single match is
+   * chosen at once, and an earlier choice is kept while it still matches. */
+  function fillSelect(query) {
+    var select = $("branch-select"), kept = select.value;
+    query = query.trim().toLowerCase();
+    var found = state.branches.filter(function (b) { return matches(b, query); });
+    select.textContent = "";
+    var blank = el("option", null, found.length ? S.branch_required : S.branch_none_found);
+    blank.value = "";
+    select.appendChild(blank);
+    groupByParent(found).forEach(function (g) {
+      var box = el("optgroup");
+      box.label = g.parent || S.no_parent;
+      g.items.forEach(function (b) {
+        var opt = el("option", null, b.name);
+        opt.value = String(b.id);
+        box.appendChild(opt);
+      });
+      select.appendChild(box);
+    });
+    var ids = found.map(function (b) { return String(b.id); });
+    select.value = found.length === 1 ? ids[0] : ids.indexOf(kept) >= 0 ? kept : "";
+    var count = $("branch-count");
+    count.hidden = !query;
+    count.textContent = query ? fmt("branch_found", { n: found.length }) : "";
   }
 
   function chosenBranch() {
@@ -264,7 +303,10 @@
     if (Array.from(name).length > NAME_MAX) { error.textContent = S.name_too_long; return $("name").focus(); }
     if (state.contest.roster_bound && !memberNo) { error.textContent = S.member_no_required; return $("member-no").focus(); }
     var branch = chosenBranch();
-    if (!branch) { error.textContent = S.branch_required; return; }
+    if (!branch) {
+      error.textContent = S.branch_required;
+      return (!$("branch-select").hidden ? $("branch-select") : $("branch-list").querySelector("input") || $("join-btn")).focus();
+    }
 
     var payload = { pin: pin, name: name, branch_id: Number(branch) };
     if (state.contest.roster_bound) payload.member_no = memberNo;
@@ -731,9 +773,10 @@
       state.contest = null;
       $("join-contest").hidden = true;
       $("branch-field").hidden = true;
-      setText("pin-msg", "");
+      pinMsg("", false);
       if (pin.length >= 4) lookupTimer = setTimeout(function () { lookup(pin, false); }, 400);
     });
+    $("branch-search").addEventListener("input", function () { fillSelect(this.value); });
     $("pin-change").addEventListener("click", function () { showPinField(true); $("pin").focus(); });
     $("q-options").addEventListener("click", onOptionTap);
     $("q-submit").addEventListener("click", onSubmitTap);
