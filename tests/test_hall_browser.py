@@ -164,7 +164,9 @@ def test_join_with_eight_branches_keeps_the_button_on_the_first_screen(hall, chr
         assert error.is_visible() and error.get_attribute("role") == "alert"
         assert "党支部" in error.inner_text()
         assert _in_view(page, "#join-error") and _in_view(page, "#join-btn")
-        size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('#join-error')).fontSize)")
+        size = page.evaluate(
+            "parseFloat(getComputedStyle(document.querySelector('#join-error')).fontSize)"
+        )
         assert size >= 18
         _shot(page, "join-8-error")
     finally:
@@ -186,9 +188,9 @@ def test_join_with_sixty_branches_is_searchable_and_grouped(hall, chromium):
         assert page.locator("#branch-select optgroup").count() == 1
         page.fill("#branch-search", "交通运输局第7")  # one match is chosen at once
         assert page.locator("#branch-select optgroup option").count() == 1
-        assert page.eval_on_selector("#branch-select", "s => s.selectedOptions[0].textContent").startswith(
-            "市交通运输局第7党支部"
-        )
+        assert page.eval_on_selector(
+            "#branch-select", "s => s.selectedOptions[0].textContent"
+        ).startswith("市交通运输局第7党支部")
         assert "1" in page.inner_text("#branch-count")
         page.fill("#name", "李强")
         assert _in_view(page, "#join-btn")
@@ -273,10 +275,11 @@ def _marks(page, box: str) -> list[tuple[str, str, str, str]]:
     ]
 
 
-def test_the_standings_read_on_a_phone(hall, chromium):
+@pytest.mark.parametrize("which", ["demo", "many"])
+def test_the_standings_read_on_a_phone(hall, chromium, which):
     context, page = _phone(chromium)
     try:
-        page.goto(f"{hall['base']}/standings/{hall['demo']}")
+        page.goto(f"{hall['base']}/standings/{hall[which]}")
         page.wait_for_selector(".tree-table")
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
         heights = page.evaluate(
@@ -287,7 +290,8 @@ def test_the_standings_read_on_a_phone(hall, chromium):
         assert heights and max(heights) <= 2, heights
         ties = page.locator(".tree-table .tie-tag")
         assert ties.count() >= 2  # the branches tied at nothing are marked 并列
-        _shot(page, "standings-360", full=True)
+        _shot(page, f"standings-360-{which}", full=True)
+        _shot(page, f"standings-360-{which}-top")
     finally:
         context.close()
 

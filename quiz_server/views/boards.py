@@ -132,9 +132,7 @@ def compute_rankings(contest: Contest, level: str, projector: bool = False) -> d
     }
 
 
-def _charts(
-    contest: Contest, level: str, moment: Any, frame: charts.Frame
-) -> list[dict[str, Any]]:
+def _charts(contest: Contest, level: str, moment: Any, frame: charts.Frame) -> list[dict[str, Any]]:
     daily = [
         r
         for r in rankings.daily_participation_rows(db.session, contest, moment)
