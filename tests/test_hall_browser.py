@@ -93,7 +93,7 @@ def hall(tmp_path_factory):
         )  # fmt: skip
         letters = create_contest(
             db.session, title="字母与形状", bank_version=_bank(db.session, "letters", LETTER_ROWS),
-            rule=2, branches=demo_branches[:2], seed=3,
+            rule=2, branches=demo_branches[:4], seed=3,
             settings={"timing": {"question_seconds": 60, "auto_advance": False}},
         )  # fmt: skip
         _play_some(db.session, demo.contest, demo_branches)
@@ -231,7 +231,9 @@ def test_screen_and_phone_name_each_option_alike(hall, chromium):
                 assert [(m[0], m[1]) for m in on_phone] == [("A", "正确"), ("B", "错误")]
             _shot(screen, f"screen-{name}")
             _shot(page, f"phone-{name}")
-            page.locator("#q-options button.option").nth(1).click()
+            page.locator("#q-options button.option").nth(
+                0 if name == "judge" else 1
+            ).click()  # right
             page.wait_for_selector("#q-answered:not([hidden])")
             # One member, all answered: the question closes by itself, before its 60 s.
             screen.wait_for_selector("#scene-reveal:not([hidden])", timeout=15000)
@@ -245,6 +247,13 @@ def test_screen_and_phone_name_each_option_alike(hall, chromium):
             _shot(screen, f"screen-{name}-reveal")
             _shot(page, f"phone-{name}-reveal", full=True)
             host_next(screen, "leaderboard")
+            screen.wait_for_timeout(1500)  # the bar race settles
+            ranks = screen.eval_on_selector_all(
+                "#race .race-rank", "cells => cells.map((c) => c.textContent)"
+            )
+            # One member scored; three branches tied at nothing: rank 2 shown once, marked.
+            assert ranks == ["1", "2并列", "", ""], ranks
+            _shot(screen, f"screen-{name}-leaderboard")
             if position == 0:
                 host_next(screen, "question")
                 wait_screen(page, "question")
