@@ -331,3 +331,23 @@ def test_the_rankings_projector_mode_reads_across_a_room(hall, chromium):
         _shot(page, "rankings-projector-full", full=True)
     finally:
         context.close()
+
+
+def test_the_campaign_join_uses_the_same_branch_picker(hall, chromium):
+    if not hall["campaign"]:
+        pytest.skip("the demo has no campaign")
+    context, page = _phone(chromium)
+    try:
+        page.goto(f"{hall['base']}/c/{hall['campaign']}")
+        page.wait_for_selector("#screen-join:not([hidden])")
+        assert page.locator("#branch-select optgroup").count() >= 3  # grouped by agency
+        assert _in_view(page, "#join-btn")
+        page.fill("#name", "王芳")
+        page.click("#join-btn")  # no branch chosen: a prominent error beside the button
+        assert page.locator("#join-error").is_visible() and _in_view(page, "#join-error")
+        _shot(page, "campaign-join-error")
+        page.select_option("#branch-select", label="办公室党支部")
+        page.click("#join-btn")
+        page.wait_for_selector("#screen-home:not([hidden])")
+    finally:
+        context.close()

@@ -10,8 +10,6 @@
   var params = new URLSearchParams(location.search);
   var ANSWER_TIMEOUT_MS = 8000;
   var NAME_MAX = 20;
-  var RADIO_LIST_MAX = 4; // more branches than this go in a <select>
-  var SEARCH_MIN = 10;    // from this many branches on, a search box filters the <select>
 
   // ---- small helpers ------------------------------------------------------------------
   function fillAll(name, text) {
@@ -87,8 +85,7 @@
     standing: null,
     timer: null,
     screen: null,
-    contest: null,      // /api/contests/<pin> result for the join form
-    branches: []        // its branches, for the join form's picker
+    contest: null       // /api/contests/<pin> result for the join form
   };
 
   // ---- screens ----------------------------------------------------------------------------
@@ -200,93 +197,9 @@
     $("join-contest-pinline").hidden = visible;
   }
 
-  /* Branches under their agency, in the server's order; branches without one come last. */
-  function groupByParent(branches) {
-    var groups = [], byName = {};
-    branches.forEach(function (b) {
-      var key = b.parent || "";
-      if (!byName.hasOwnProperty(key)) { byName[key] = { parent: key, items: [] }; groups.push(byName[key]); }
-      byName[key].items.push(b);
-    });
-    return groups.filter(function (g) { return g.parent; }).concat(groups.filter(function (g) { return !g.parent; }));
-  }
-
-  /* Up to RADIO_LIST_MAX branches are radio buttons; more go in a <select> grouped by agency
-   * (one line tall, so the join button stays on the first screen), and from SEARCH_MIN on a
-   * search box filters it by branch or agency name. */
   function renderBranches(branches) {
-    var list = $("branch-list"), select = $("branch-select");
-    list.textContent = "";
-    select.textContent = "";
-    state.branches = branches;
-    var useSelect = branches.length > RADIO_LIST_MAX;
-    list.hidden = useSelect;
-    select.hidden = !useSelect;
-    $("branch-search").hidden = branches.length < SEARCH_MIN;
-    $("branch-search").value = "";
-    $("branch-count").hidden = true;
-    if (useSelect) fillSelect("");
-    else fillRadios(groupByParent(branches));
+    window.QuizBranches.render(branches.map(function (b) { return { id: b.id, name: b.name, group: b.parent }; }));
     $("branch-field").hidden = branches.length === 0;
-  }
-
-  function fillRadios(groups) {
-    var list = $("branch-list");
-    var titled = groups.length > 1 || (groups[0] && groups[0].parent);
-    groups.forEach(function (g) {
-      var box = el("div", "branch-group");
-      if (titled) box.appendChild(el("p", "branch-group-title", g.parent || S.no_parent));
-      g.items.forEach(function (b) {
-        var label = el("label", "branch-choice");
-        var input = el("input");
-        input.type = "radio";
-        input.name = "branch";
-        input.value = String(b.id);
-        label.appendChild(input);
-        label.appendChild(el("span", null, b.name));
-        box.appendChild(label);
-      });
-      list.appendChild(box);
-    });
-    if (state.branches.length === 1) list.querySelector("input").checked = true;
-  }
-
-  function matches(b, query) {
-    if (!query) return true;
-    return (b.name + " " + (b.parent || "")).toLowerCase().indexOf(query) >= 0;
-  }
-
-  /* The <select> with the branches matching `query`, under their agencies; a single match is
-   * chosen at once, and an earlier choice is kept while it still matches. */
-  function fillSelect(query) {
-    var select = $("branch-select"), kept = select.value;
-    query = query.trim().toLowerCase();
-    var found = state.branches.filter(function (b) { return matches(b, query); });
-    select.textContent = "";
-    var blank = el("option", null, found.length ? S.branch_required : S.branch_none_found);
-    blank.value = "";
-    select.appendChild(blank);
-    groupByParent(found).forEach(function (g) {
-      var box = el("optgroup");
-      box.label = g.parent || S.no_parent;
-      g.items.forEach(function (b) {
-        var opt = el("option", null, b.name);
-        opt.value = String(b.id);
-        box.appendChild(opt);
-      });
-      select.appendChild(box);
-    });
-    var ids = found.map(function (b) { return String(b.id); });
-    select.value = found.length === 1 ? ids[0] : ids.indexOf(kept) >= 0 ? kept : "";
-    var count = $("branch-count");
-    count.hidden = !query;
-    count.textContent = query ? fmt("branch_found", { n: found.length }) : "";
-  }
-
-  function chosenBranch() {
-    if (!$("branch-select").hidden) return $("branch-select").value;
-    var checked = $("branch-list").querySelector("input:checked");
-    return checked ? checked.value : "";
   }
 
   function onJoinSubmit(event) {
@@ -302,11 +215,8 @@
     if (!name) { error.textContent = S.refusals.name_required; return $("name").focus(); }
     if (Array.from(name).length > NAME_MAX) { error.textContent = S.name_too_long; return $("name").focus(); }
     if (state.contest.roster_bound && !memberNo) { error.textContent = S.member_no_required; return $("member-no").focus(); }
-    var branch = chosenBranch();
-    if (!branch) {
-      error.textContent = S.branch_required;
-      return (!$("branch-select").hidden ? $("branch-select") : $("branch-list").querySelector("input") || $("join-btn")).focus();
-    }
+    var branch = window.QuizBranches.chosen();
+    if (!branch) { error.textContent = S.branch_required; return window.QuizBranches.focus(); }
 
     var payload = { pin: pin, name: name, branch_id: Number(branch) };
     if (state.contest.roster_bound) payload.member_no = memberNo;
@@ -776,7 +686,6 @@
       pinMsg("", false);
       if (pin.length >= 4) lookupTimer = setTimeout(function () { lookup(pin, false); }, 400);
     });
-    $("branch-search").addEventListener("input", function () { fillSelect(this.value); });
     $("pin-change").addEventListener("click", function () { showPinField(true); $("pin").focus(); });
     $("q-options").addEventListener("click", onOptionTap);
     $("q-submit").addEventListener("click", onSubmitTap);
