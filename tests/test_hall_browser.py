@@ -96,6 +96,11 @@ def hall(tmp_path_factory):
             rule=2, branches=demo_branches[:4], seed=3,
             settings={"timing": {"question_seconds": 60, "auto_advance": False}},
         )  # fmt: skip
+        shuffled = create_contest(
+            db.session, title="无大屏的轮次", bank_version=_bank(db.session, "shuffled", LETTER_ROWS),
+            rule=2, branches=demo_branches[:1], seed=3,
+            settings={"timing": {"question_seconds": 60}, "shuffle_options": True},
+        )  # fmt: skip
         _play_some(db.session, demo.contest, demo_branches)
         db.session.commit()
         info = {
@@ -104,6 +109,7 @@ def hall(tmp_path_factory):
             "many": many.pin,
             "letters": (letters.id, letters.pin),
             "letters_branch": demo_branches[0].name,
+            "shuffled": (shuffled.id, shuffled.pin),
         }
         db.engine.dispose()
     port = _pick_port()
@@ -351,3 +357,25 @@ def test_the_campaign_join_uses_the_same_branch_picker(hall, chromium):
         page.wait_for_selector("#screen-home:not([hidden])")
     finally:
         context.close()
+
+
+def test_a_shuffling_round_shows_phones_no_letters(hall, chromium):
+    contest_id, pin = hall["shuffled"]
+    errors: list[str] = []
+    screen_context, screen = host_login(chromium, hall["base"], contest_id, errors)
+    context, page = _phone(chromium)
+    try:
+        page.goto(f"{hall['base']}/j/{pin}")
+        page.fill("#name", "赵六")
+        page.click("#join-btn")  # the only branch is chosen already
+        wait_screen(page, "lobby")
+        screen.click("button[data-action=start]")
+        wait_screen(page, "question")
+        assert page.locator("#q-options button.option").count() >= 2
+        assert page.locator("#q-options .mark").count() == 0
+        assert screen.locator("#sq-options .mark").count() >= 2  # the screen keeps its letters
+        _shot(page, "phone-shuffled")
+        assert not errors, errors
+    finally:
+        context.close()
+        screen_context.close()
