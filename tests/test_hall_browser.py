@@ -250,6 +250,7 @@ def test_screen_and_phone_name_each_option_alike(hall, chromium):
                 "parseFloat(getComputedStyle(document.querySelector('#sr-dist .dist-percent')).fontSize)"
             )
             assert big >= 48
+            screen.wait_for_timeout(1200)  # the bars grow
             _shot(screen, f"screen-{name}-reveal")
             _shot(page, f"phone-{name}-reveal", full=True)
             host_next(screen, "leaderboard")
