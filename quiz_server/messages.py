@@ -86,6 +86,7 @@ _PLAY: dict[str, str] = {
     "rank_of": "共 {of} 人参赛",
     "correct_count": "答对 {correct} 题",
     "branch_rank": "{name}：支部排名第 {rank} 名（共 {of} 个）",
+    "branch_rank_tied": "{name}：支部排名并列第 {rank} 名（共 {of} 个）",
     "session_ended": REFUSALS["unknown_token"],
     "your_choice": "您的选择",
 }

@@ -195,8 +195,7 @@ def test_the_leaderboard_marks_branches_tied_at_nothing(live_app, t, host, clock
         contest.units.extend(extra)
         db.session.commit()
     a1, _ = phone(live_app, t, "张三", 0)
-    for i in range(2):
-        phone(live_app, t, f"李{i}", 1)
+    others = [phone(live_app, t, f"李{i}", 1)[0] for i in range(2)]
     control(host, t, "start")
     assert answer(a1, 0, right(t, 0))["ok"]
     control(host, t, "next")
@@ -207,3 +206,12 @@ def test_the_leaderboard_marks_branches_tied_at_nothing(live_app, t, host, clock
     assert all(rank == 2 and is_tied for rank, is_tied in ranked[1:])
     members = [(m["rank"], m["tied"]) for m in board["members"]]
     assert members == [(1, False), (2, True), (2, True)]
+    own = others[0].emit("standing", {}, namespace="/play", callback=True)
+    assert (own["rank"], own["tied"], own["branch"]["rank"], own["branch"]["tied"]) == (
+        2,
+        True,
+        2,
+        True,
+    )
+    leader = a1.emit("standing", {}, namespace="/play", callback=True)
+    assert (leader["rank"], leader["tied"], leader["branch"]["tied"]) == (1, False, False)

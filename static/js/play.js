@@ -647,12 +647,12 @@
     var s = state.standing;
     var score = s ? s.score : state.me && state.me.score;
     setText(prefix + "-score", typeof score === "number" ? fmt("points", { points: score }) : "");
-    setText(prefix + "-rank", s && s.rank ? fmt("rank", { rank: s.rank }) : "");
+    setText(prefix + "-rank", s && s.rank ? fmt(s.tied ? "tied_rank" : "rank", { rank: s.rank }) : "");
     setText(prefix + "-of", s && s.of ? fmt("rank_of", { of: s.of }) : "");
     setText(prefix + "-correct", s && typeof s.correct === "number" ? fmt("correct_count", { correct: s.correct }) : "");
     var branch = s && s.branch;
     $(prefix + "-branch").hidden = !(branch && branch.rank);
-    setText(prefix + "-branch", branch && branch.rank ? fmt("branch_rank", branch) : "");
+    setText(prefix + "-branch", branch && branch.rank ? fmt(branch.tied ? "branch_rank_tied" : "branch_rank", branch) : "");
     setText(prefix + "-status", s ? "" : S.standing_loading);
   }
 
