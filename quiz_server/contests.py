@@ -81,6 +81,9 @@ class ContestSettings:
     ranking_metric: str = "avg_registered"
     campaign: CampaignRules | None = None
     ranking: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_RANKING))
+    # Each phone orders a live round's options by its own seed and shows no letters: for rounds
+    # without a shared screen. Off, phones show the big screen's order and letters.
+    shuffle_options: bool = False
 
     @classmethod
     def read(cls, values: Mapping[str, Any]) -> ContestSettings:
@@ -93,6 +96,7 @@ class ContestSettings:
             if "campaign" in values
             else None,
             ranking={**DEFAULT_RANKING, **values.get("rankings", {})},
+            shuffle_options=bool(values.get("shuffle_options", False)),
         )
 
     @property

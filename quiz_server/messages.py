@@ -47,6 +47,13 @@ _COMMON: dict[str, str] = {
     "points": "{points} 分",
     "refusal_fallback": "操作未成功，请重试",
     "time_credit": "因网络中断，本题延长 {s} 秒",
+    "tied": "并列",
+    "tied_rank": "并列第 {rank} 名",
+    # the join form's branch picker (static/js/branches.js), live and campaign alike
+    "branch_required": REFUSALS["no_such_branch"],
+    "no_parent": "其他",
+    "branch_found": "找到 {n} 个党支部",
+    "branch_none_found": "没有找到，请换个关键词",
 }
 
 _PLAY: dict[str, str] = {
@@ -55,12 +62,10 @@ _PLAY: dict[str, str] = {
     "contest_loading": "正在查找竞赛…",
     "contest_closed": "本场竞答已结束，不能再加入",
     "name_too_long": REFUSALS["name_too_long"],
-    "branch_required": REFUSALS["no_such_branch"],
     "member_no_required": "请填写党员编号",
     "network_error": "网络不畅，请稍后重试",
     "joining": "正在加入…",
     "join": "加入竞答",
-    "no_parent": "其他",
     "submitting": "提交中…",
     "submitted": "已提交，等待揭晓",
     "retrying": "网络不稳，正在重新提交…",
@@ -86,6 +91,7 @@ _PLAY: dict[str, str] = {
     "rank_of": "共 {of} 人参赛",
     "correct_count": "答对 {correct} 题",
     "branch_rank": "{name}：支部排名第 {rank} 名（共 {of} 个）",
+    "branch_rank_tied": "{name}：支部排名并列第 {rank} 名（共 {of} 个）",
     "session_ended": REFUSALS["unknown_token"],
     "your_choice": "您的选择",
 }

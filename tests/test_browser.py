@@ -123,8 +123,9 @@ def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{data / 'quiz.sqlite3'}"
     app = create_app(Settings.from_env(database_url=url, data_dir=data, run_timers=False))
-    # Host-led: a question closes by itself, the host moves on from reveal and leaderboard.
-    timing = {"question_seconds": 8, "auto_advance": False}
+    # Host-led: a question closes by itself, the host moves on from reveal and leaderboard; it
+    # stays open after everyone answered, so a phone can be reloaded mid-question.
+    timing = {"question_seconds": 8, "auto_advance": False, "close_early": False}
     with app.app_context():
         branches = make_branches(db.session)
         create_user("host", "password123", "organizer")

@@ -9,9 +9,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from .. import standings
+from ..contests import settings_of
 from ..extensions import DbSession
 from ..models import Answer, Contest, ContestQuestion, Participant, Unit
-from ..questions import question_type
+from ..questions import LETTERS, question_type
+from ..ranking import tied
 from ..wire import ms
 from .engine import Phase
 
@@ -22,10 +24,12 @@ def question_for_player(cq: ContestQuestion) -> dict[str, Any]:
     """The open question for phones and the big screen alike: canonical option order, no answer."""
     q = cq.question
     qtype = question_type(q.type)
+    # `letter` is the option's place in the canonical order (A, B, …, judge questions too):
+    # the big screen and unshuffled phones show it, with a colour and shape per place.
     options = [
-        {"id": oid, "text": text}
-        for oid, text in zip(
-            qtype.option_ids(q.options), qtype.option_labels(q.options), strict=True
+        {"id": oid, "text": text, "letter": LETTERS[index]}
+        for index, (oid, text) in enumerate(
+            zip(qtype.option_ids(q.options), qtype.option_labels(q.options), strict=True)
         )
     ]
     return {
@@ -68,19 +72,24 @@ def _answered(session: DbSession, cq_id: int) -> int:
 def leaderboard(session: DbSession, contest: Contest) -> dict[str, Any]:
     units = {u.id: u.name for u in contest.units}
     metric = contest.settings.get("ranking_metric", "avg_registered")
+    ranked = standings.members(session, contest.id)
+    member_ties = tied([m.rank for m in ranked])
     members = [
         {
             "rank": m.rank,
+            "tied": is_tied,
             "name": m.name,
             "branch": units.get(m.unit_id, ""),
             "score": m.score,
             "correct": m.correct,
         }
-        for m in standings.members(session, contest.id)[:LEADERBOARD_SIZE]
+        for m, is_tied in list(zip(ranked, member_ties, strict=True))[:LEADERBOARD_SIZE]
     ]
+    rows = standings.branches(session, contest, metric)
     branches = [
         {
             "rank": b.rank,
+            "tied": is_tied,
             "id": b.unit_id,
             "name": b.name,
             "score": b.score,
@@ -91,7 +100,7 @@ def leaderboard(session: DbSession, contest: Contest) -> dict[str, Any]:
             "participation_rate": b.participation_rate,
             "accuracy": round(b.accuracy, 4),
         }
-        for b in standings.branches(session, contest, metric)
+        for b, is_tied in zip(rows, tied([b.rank for b in rows]), strict=True)
     ]
     return {"members": members, "branches": branches}
 
@@ -116,7 +125,12 @@ def phase_payload(session: DbSession, contest: Contest) -> dict[str, Any]:
         "paused": contest.paused_remaining is not None,
         "position": contest.position,
         "total": len(contest.questions),
-        "contest": {"title": contest.title, "pin": contest.pin},
+        # shuffle: phones order options by their own seed and show no letters.
+        "contest": {
+            "title": contest.title,
+            "pin": contest.pin,
+            "shuffle": settings_of(contest).shuffle_options,
+        },
         # The question's deadline, or when reveal/leaderboard move on (null: waiting for the host).
         "phase_ends_at": ms(contest.phase_ends_at) if _auto(contest, phase) else None,
         "question": None,

@@ -30,9 +30,15 @@ SCHEDULE_GRACE = timedelta(hours=1)
 
 
 def step(
-    contest_id: int, action: str, *, expect_seq: int | None = None, seconds: int = 10
+    contest_id: int,
+    action: str,
+    *,
+    expect_seq: int | None = None,
+    seconds: int = 10,
+    answered: tuple[int, int] = (0, 0),
 ) -> str | None:
-    """Apply one host or timer action; return a refusal reason or None.
+    """Apply one host or timer action; return a refusal reason or None. `answered` is
+    (answers, participants) for `close_early`, as the host's counters pulse counted them.
 
     The write is compare-and-set on `seq`: when two processes (or a host click and the timer)
     race for the same step, exactly one applies it and broadcasts.
@@ -46,7 +52,7 @@ def step(
     if expect_seq is not None and expect_seq != before.seq:
         return Refusal.WRONG_PHASE
     moment = now()
-    after = _next_round(contest, before, action, moment, seconds)
+    after = _next_round(contest, before, action, moment, seconds, answered)
     if after is None or after == before:
         return Refusal.WRONG_PHASE
     cas = db.session.execute(
@@ -78,7 +84,12 @@ def timing_of(contest: Contest) -> engine.Timing:
 
 
 def _next_round(
-    contest: Contest, rnd: engine.Round, action: str, moment: Any, seconds: int
+    contest: Contest,
+    rnd: engine.Round,
+    action: str,
+    moment: Any,
+    seconds: int,
+    answered: tuple[int, int] = (0, 0),
 ) -> engine.Round | None:
     timing = timing_of(contest)
     if action == "start":
@@ -90,13 +101,21 @@ def _next_round(
         limit = contest.questions[upcoming].time_limit if upcoming < rnd.total else 0
         if rnd.phase is Phase.LOBBY and rnd.total == 0:
             return None
-        return engine.advance(rnd, moment, timing, limit)
+        return engine.advance(rnd, moment, timing, limit, _explanation(contest, rnd))
+    if action == "close_early":
+        return engine.close_early(rnd, moment, *answered) if timing.close_early else None
     if action == "extend":
         return engine.extend(rnd, seconds)
     if action == "end":
         return engine.finish(rnd) if rnd.phase is not Phase.FINISHED else None
     moves = {"pause": engine.pause, "resume": engine.resume, "skip": engine.skip}
     return moves[action](rnd, moment) if action in moves else None
+
+
+def _explanation(contest: Contest, rnd: engine.Round) -> str | None:
+    if rnd.phase is not Phase.QUESTION or not 0 <= rnd.position < rnd.total:
+        return None
+    return contest.questions[rnd.position].question.explanation
 
 
 def _stamp_question(

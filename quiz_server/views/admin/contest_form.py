@@ -24,7 +24,7 @@ SEED_MAX = 2**31 - 1
 # (form name, settings path, label, low, high, default, step) for every number of a live round.
 NUMBERS: list[tuple[str, tuple[str, str], str, float, float, float, float]] = [
     ("question_seconds", ("timing", "question_seconds"), "每题作答时间（秒）", 5, 300, 20, 1),
-    ("reveal_seconds", ("timing", "reveal_seconds"), "揭晓答案停留（秒）", 3, 120, 8, 1),
+    ("reveal_seconds", ("timing", "reveal_seconds"), "揭晓答案至少停留（秒，解析较长时按字数延长）", 3, 120, 8, 1),
     ("leaderboard_seconds", ("timing", "leaderboard_seconds"), "排行榜停留（秒）", 3, 120, 8, 1),
     ("base_points", ("scoring", "base_points"), "每题基础分", 10, 10000, 1000, 10),
     ("speed_share", ("scoring", "speed_share"), "速度占比（0–1，越大越看重速度）", 0, 1, 0.5, 0.05),
@@ -177,6 +177,8 @@ def _settings(form: Mapping[str, Any], errors: list[str]) -> dict[str, Any]:
         settings[group][key] = value if step < 1 else int(value)
     settings["timing"]["auto_advance"] = form.get("auto_advance") == "1"
     settings["timing"]["outage_credit"] = form.get("outage_credit") == "1"
+    settings["timing"]["close_early"] = form.get("close_early") == "1"
+    settings["shuffle_options"] = form.get("shuffle_options") == "1"
     metric = str(form.get("ranking_metric", ""))
     if metric not in METRICS:
         errors.append("请选择支部排名方式")
@@ -232,6 +234,8 @@ def _live_values(contest: Contest) -> dict[str, Any]:
     values = {name: f"{getattr(groups[g], k):g}" for name, (g, k), *_ in NUMBERS}
     values["auto_advance"] = "1" if s.timing.auto_advance else ""
     values["outage_credit"] = "1" if s.timing.outage_credit else ""
+    values["close_early"] = "1" if s.timing.close_early else ""
+    values["shuffle_options"] = "1" if s.shuffle_options else ""
     values["ranking_metric"] = s.ranking_metric
     when = contest.scheduled_at
     values["scheduled_at"] = when.astimezone(BEIJING).strftime("%Y-%m-%dT%H:%M") if when else ""

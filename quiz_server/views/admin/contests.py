@@ -282,6 +282,7 @@ def _live_facts(contest: Contest) -> dict[str, Any]:
         "timing": settings_of(contest).timing,
         "scoring": settings_of(contest).scoring,
         "metric": METRICS.get(settings_of(contest).ranking_metric, ""),
+        "shuffle_options": settings_of(contest).shuffle_options,
         "join_url": links.join_url(contest.pin),
     }
 
