@@ -24,7 +24,15 @@ SEED_MAX = 2**31 - 1
 # (form name, settings path, label, low, high, default, step) for every number of a live round.
 NUMBERS: list[tuple[str, tuple[str, str], str, float, float, float, float]] = [
     ("question_seconds", ("timing", "question_seconds"), "每题作答时间（秒）", 5, 300, 20, 1),
-    ("reveal_seconds", ("timing", "reveal_seconds"), "揭晓答案至少停留（秒，解析较长时按字数延长）", 3, 120, 8, 1),
+    (
+        "reveal_seconds",
+        ("timing", "reveal_seconds"),
+        "揭晓答案至少停留（秒，解析较长时按字数延长）",
+        3,
+        120,
+        8,
+        1,
+    ),
     ("leaderboard_seconds", ("timing", "leaderboard_seconds"), "排行榜停留（秒）", 3, 120, 8, 1),
     ("base_points", ("scoring", "base_points"), "每题基础分", 10, 10000, 1000, 10),
     ("speed_share", ("scoring", "speed_share"), "速度占比（0–1，越大越看重速度）", 0, 1, 0.5, 0.05),
