@@ -281,3 +281,41 @@ def test_a_connect_that_meets_a_database_fault_is_answered_and_sync_resumes(smal
         ]
         == "not_open"
     )  # bound again: the socket is its member's
+
+
+def test_a_host_connect_that_meets_a_database_fault_is_refused_not_left_hanging(small_pool, caplog):
+    http = small_pool.test_client()
+    login(http, small_pool.config["T"]["user_id"])
+    small_pool.config["hold"]()
+    with caplog.at_level("WARNING"):
+        screen = socketio.test_client(small_pool, namespace="/host", flask_test_client=http)
+    assert not screen.is_connected("/host")  # a connect_error carrying the busy refusal
+    assert any("/host connect" in r.getMessage() for r in caplog.records)
+    small_pool.config["release"]()
+    again = socketio.test_client(small_pool, namespace="/host", flask_test_client=http)
+    assert again.is_connected("/host")
+
+
+def test_a_reconnect_waiting_for_another_build_holds_no_connection(small_pool):
+    """A reconnect storm: the phones wait for the one build of the phase, with their
+    connections back in the pool meanwhile."""
+    from quiz_server.live.phase import current_seq
+    from quiz_server.live.state import state
+
+    t = small_pool.config["T"]  # noqa: F811
+    joined = _join(socketio.test_client(small_pool, namespace="/play"), t)
+    with small_pool.app_context():
+        seq = current_seq(t["contest_id"])
+        builder = socketio.server.eio.create_event()
+        state(small_pool).phases.clear()  # as when the phase has just changed
+        state(small_pool).builders[("phase", t["contest_id"], seq)] = builder
+        pool = db.engine.pool
+    waiting = ThreadPoolExecutor(1).submit(
+        socketio.test_client, small_pool, namespace="/play", auth={"token": joined["token"]}
+    )
+    time.sleep(0.5)
+    assert not waiting.done() and pool.checkedout() == 0
+    state(small_pool).builders.pop(("phase", t["contest_id"], seq))
+    builder.set()
+    snap = [e for e in waiting.result(timeout=5).get_received("/play") if e["name"] == "snapshot"]
+    assert snap and snap[0]["args"][0]["me"]["name"] == "张三"

@@ -64,7 +64,8 @@ class PlayNamespace(LiveNamespace):
 
     def on_sync(self, _data: dict[str, Any]) -> dict[str, Any]:
         if session.get("pid") is None and session.get(RESUME_KEY):
-            reply = _resume(session.pop(RESUME_KEY))  # the resume the connect could not finish
+            reply = _resume(session[RESUME_KEY])  # the resume the connect could not finish
+            session.pop(RESUME_KEY, None)
             if reply is None or reply[0] != "snapshot":
                 return reply[1] if reply else refuse("not_joined")
             return {"ok": True, "snapshot": reply[1]}
