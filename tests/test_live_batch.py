@@ -319,3 +319,54 @@ def test_a_reconnect_waiting_for_another_build_holds_no_connection(small_pool):
     builder.set()
     snap = [e for e in waiting.result(timeout=5).get_received("/play") if e["name"] == "snapshot"]
     assert snap and snap[0]["args"][0]["me"]["name"] == "张三"
+
+
+JOIN_ID = "j0b1-phone_" + "x" * 12
+
+
+def test_a_join_retried_after_a_lost_ack_takes_the_same_seat_back(live_app, t):  # noqa: F811
+    payload = {"pin": t["pin"], "name": "张三", "branch_id": t["branches"][0], "join_id": JOIN_ID}
+    first = socketio.test_client(live_app, namespace="/play").emit(
+        "join", payload, namespace="/play", callback=True
+    )
+    retry = socketio.test_client(live_app, namespace="/play")  # the phone reconnected meanwhile
+    again = retry.emit("join", payload, namespace="/play", callback=True)
+    assert first["ok"] and again["ok"] and again["token"] == first["token"]
+    assert _seats(live_app) == 1
+    assert retry.emit("sync", {}, namespace="/play", callback=True)["ok"]  # bound to the seat
+    other = {**payload, "name": "李四"}  # someone else cannot use that id for their own seat
+    refused = socketio.test_client(live_app, namespace="/play").emit(
+        "join", other, namespace="/play", callback=True
+    )
+    assert (refused["ok"], refused["reason"]) == (False, "already_joined")
+    bad = {**payload, "join_id": "short"}
+    assert _join_with(live_app, bad)["reason"] == "bad_request"
+
+
+def _join_with(app, payload):
+    return socketio.test_client(app, namespace="/play").emit(
+        "join", payload, namespace="/play", callback=True
+    )
+
+
+def test_a_roster_join_retried_with_its_join_id_is_not_refused_as_a_second_device(live_settings):
+    from quiz_server.models import RosterEntry
+
+    app = create_app(live_settings)
+    with app.app_context():
+        branches = make_branches(db.session)
+        db.session.add(RosterEntry(unit_id=branches[0].id, name="张三", member_no="0101"))
+        contest = create_contest(
+            db.session, title="名单", bank_version=make_bank(db.session), rule=3,
+            branches=branches, roster_bound=True, seed=3,
+        )  # fmt: skip
+        db.session.commit()
+        payload = {"pin": contest.pin, "name": "张三", "branch_id": branches[0].id}
+    keyed = {**payload, "member_no": "0101", "join_id": JOIN_ID}
+    first, again = _join_with(app, keyed), _join_with(app, keyed)
+    assert first["ok"] and again["ok"] and again["token"] == first["token"]
+    other_device = _join_with(app, {**keyed, "join_id": "another-phone-" + "y" * 10})
+    assert other_device["reason"] == "already_joined"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Participant)) == 1
+        db.engine.dispose()

@@ -60,7 +60,10 @@ class PlayNamespace(LiveNamespace):
             return refuse(refusal, url=links.campaign(pin.strip()))
         if refusal:
             return refuse(refusal)
-        return seats.seat(contest, branch_id, name, data.get("member_no"))  # type: ignore[arg-type]  # checked above
+        join_id = data.get("join_id")
+        if join_id is not None and not _join_id(join_id):
+            return refuse("bad_request")
+        return seats.seat(contest, branch_id, name, data.get("member_no"), join_id)  # type: ignore[arg-type]  # checked above
 
     def on_sync(self, _data: dict[str, Any]) -> dict[str, Any]:
         if session.get("pid") is None and session.get(RESUME_KEY):
@@ -95,6 +98,16 @@ class PlayNamespace(LiveNamespace):
         if me is None or branch is None:
             return refuse("kicked")
         return {"ok": True, **me, "of": table["of"], "branch": {**branch, "of": table["branch_of"]}}
+
+
+def _join_id(value: Any) -> bool:
+    """A phone's join id: 16–64 URL-safe characters (it is as secret as a token)."""
+    return (
+        isinstance(value, str)
+        and 16 <= len(value) <= 64
+        and value.isascii()
+        and (value.replace("-", "").replace("_", "").isalnum())
+    )
 
 
 def _resume(token: str) -> tuple[str, dict[str, Any]] | None:

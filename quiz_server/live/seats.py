@@ -5,7 +5,8 @@ cache, inserts the seat without building an ORM object, commits and binds the so
 snapshot is the cached phase payload and a `me` made from what the join just wrote (a new
 seat has no score and no answer). A join either acks a seat or leaves none behind: a socket
 gone before its join runs gets no seat, and one gone while the join ran has its seat deleted
-again, without an error.
+again, without an error. A join carrying the phone's `join_id` that is already seated (the ack
+was lost on its way) gets that same seat back, so a retry never makes a second one.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, cast
 
 from flask import request, session
 from sqlalchemy import Table, bindparam, delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from ..contests import Mode, roster_seat
@@ -50,6 +52,22 @@ _SEAT_COLUMNS = (
 _SEAT_BY_TOKEN = select(*_SEAT_COLUMNS).where(_PEOPLE.c.token == bindparam("token"))
 _SEAT_BY_ID = select(*_SEAT_COLUMNS).where(_PEOPLE.c.id == bindparam("pid"))
 _INSERT_SEAT = insert(_PEOPLE)
+_SEAT_BY_JOIN_KEY = select(*_SEAT_COLUMNS).where(
+    _PEOPLE.c.contest_id == bindparam("cid"), _PEOPLE.c.join_key == bindparam("key")
+)
+
+
+def _insert_keyed(dialect: str) -> Any:
+    """A seat with a join id: nothing happens when that id is already seated in the contest."""
+    insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert_for(_PEOPLE)
+        .on_conflict_do_nothing(index_elements=["contest_id", "join_key"])
+        .returning(_PEOPLE.c.id)
+    )
+
+
+_INSERT_KEYED = {name: _insert_keyed(name) for name in ("postgresql", "sqlite")}
 _DELETE_SEAT = delete(_PEOPLE).where(_PEOPLE.c.id == bindparam("pid"))
 
 
@@ -93,10 +111,16 @@ def join_refusal(contest: Any, branch_id: int) -> str | None:
     return None if branch_id in branches_of(contest.id) else "no_such_branch"
 
 
-def seat(contest: Any, branch_id: int, name: str, member_no: Any) -> dict[str, Any]:
+def seat(
+    contest: Any, branch_id: int, name: str, member_no: Any, join_id: str | None = None
+) -> dict[str, Any]:
     """Seat a joiner (on their roster line, if the contest has a roster) and bind the socket."""
     if not _connected():
         return refuse("gone")  # nobody will read it: the socket closed before its join ran
+    if join_id and contest.roster_bound:  # the roster would refuse the retry its own line
+        again = _retake(contest, join_id, branch_id, name)
+        if again is not None:
+            return again
     address = request.remote_addr or ""
     entry_id = None
     if contest.roster_bound:
@@ -116,13 +140,16 @@ def seat(contest: Any, branch_id: int, name: str, member_no: Any) -> dict[str, A
         "seed": new.seed,
         "roster_entry_id": entry_id,
         "join_address": address[:64],
+        "join_key": join_id,
     }
     try:
-        pid = db.session.execute(_INSERT_SEAT, row).inserted_primary_key[0]  # type: ignore[attr-defined]  # an INSERT's result is a CursorResult
+        pid = _insert(row)
         db.session.commit()
     except IntegrityError:  # (contest, roster entry) is unique: one person, one join
         db.session.rollback()
         return refuse("already_joined")
+    if pid is None:  # this join id is seated already: a retry whose ack was lost
+        return _retake(contest, join_id, branch_id, name) or refuse("already_joined")  # type: ignore[arg-type]  # a keyed insert had a join id
     new = Seat(pid, new.contest_id, branch_id, name, new.seed, new.token)
     if not bind(new):
         db.session.execute(_DELETE_SEAT, {"pid": pid})  # gone while joining: no orphan seat
@@ -130,6 +157,30 @@ def seat(contest: Any, branch_id: int, name: str, member_no: Any) -> dict[str, A
         return refuse("gone")
     mark_dirty(contest.id, "joined")
     return {"ok": True, "token": new.token, "snapshot": snapshot(new, contest.seq, new=True)}
+
+
+def _insert(row: dict[str, Any]) -> int | None:
+    """The new seat's id; None when its join id is already seated."""
+    if row["join_key"] is None:
+        return int(db.session.execute(_INSERT_SEAT, row).inserted_primary_key[0])  # type: ignore[attr-defined]  # an INSERT's result is a CursorResult
+    keyed = _INSERT_KEYED[db.engine.dialect.name]
+    return db.session.execute(keyed, row).scalar()
+
+
+def _retake(contest: Any, join_id: str, branch_id: int, name: str) -> dict[str, Any] | None:
+    """The seat this join id already holds, for the same name and branch; None if it has none."""
+    values = {"cid": contest.id, "key": join_id}
+    row = db.session.execute(_SEAT_BY_JOIN_KEY, values).first()
+    if row is None:
+        return None
+    seat = Seat(*row)
+    if seat.kicked:
+        return refuse("kicked")
+    if (seat.unit_id, seat.name) != (branch_id, name):
+        return refuse("already_joined")
+    if not bind(seat):
+        return refuse("gone")
+    return {"ok": True, "token": seat.token, "snapshot": snapshot(seat, contest.seq)}
 
 
 def seat_by_token(token: str) -> Seat | None:
