@@ -202,6 +202,8 @@ def engine_options(url: str, pool_size: int = 20, pool_timeout: float = 1.5) -> 
     exceed their budget) and a short wait for one: when all are busy the phone is told to
     retry in a second or two, instead of waiting half a minute for a `server_error`."""
     pool = {"pool_size": pool_size, "max_overflow": 0, "pool_timeout": pool_timeout}
+    if url.startswith("sqlite") and (url in ("sqlite://", "sqlite:///") or ":memory:" in url):
+        return {"connect_args": {"check_same_thread": False}}  # one connection, no queue pool
     if url.startswith("sqlite"):
         # WAL lets readers run beside the one writer; the timeout covers a second process.
         return {**pool, "connect_args": {"timeout": 15, "check_same_thread": False}}
