@@ -370,3 +370,39 @@ def test_a_roster_join_retried_with_its_join_id_is_not_refused_as_a_second_devic
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Participant)) == 1
         db.engine.dispose()
+
+
+def test_a_row_the_database_refuses_does_not_fail_the_rest_of_its_batch(live_app, t, host, clock):  # noqa: F811
+    from quiz_server.live.answers import Marked, commit_answers
+
+    a1, _ = phone(live_app, t, "张三", 0)
+    control(host, t, "start")
+    clock.advance(1)
+    with live_app.app_context():
+        pid, cq_id = db.session.execute(select(Participant.id)).scalar(), _cq_id(t)
+        row = {
+            "contest_id": t["contest_id"], "contest_question_id": cq_id, "choice": "B",
+            "correct": True, "points": 900, "potential_points": 900, "elapsed_ms": 1000,
+            "answered_at": clock(),
+        }  # fmt: skip
+        good = Marked(
+            0, {**row, "participant_id": pid}, {"pid": pid, "new_streak": 1, "new_position": 0}
+        )
+        ghost = Marked(
+            0,
+            {**row, "participant_id": 99_999},
+            {"pid": 99_999, "new_streak": 1, "new_position": 0},
+        )
+        acks = commit_answers([ghost, good])
+    assert [a["ok"] for a in acks] == [False, True] and acks[0]["reason"] == "busy"
+    assert rows(live_app) == [(pid, "B")]
+
+
+def _cq_id(t):  # noqa: F811
+    from quiz_server.models import ContestQuestion
+
+    return db.session.scalar(
+        select(ContestQuestion.id).where(
+            ContestQuestion.contest_id == t["contest_id"], ContestQuestion.position == 0
+        )
+    )

@@ -5,11 +5,13 @@ about a question is cached per app; no ORM object is built on the way."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Answer, Contest, ContestQuestion, Participant, Question
@@ -47,6 +49,8 @@ def asked_question(contest_id: int, position: int) -> Asked | None:
         asked[key] = Asked(row.id, question_type(row.type), row.options, row.answer)
     return asked[key]
 
+
+log = logging.getLogger(__name__)
 
 _ANSWERS, _QUESTIONS, _PEOPLE, _CONTESTS = (
     cast(Table, m.__table__) for m in (Answer, ContestQuestion, Participant, Contest)
@@ -186,7 +190,26 @@ def answer_batcher() -> Batcher[Marked, dict[str, Any]]:
 def commit_answers(batch: list[Marked]) -> list[dict[str, Any]]:
     """Insert a batch in one transaction; each member's ack, in order. The first of several
     answers of one member to one question goes in; the others, like answers already stored,
-    get the stored result back (same choice) or `already_answered`."""
+    get the stored result back (same choice) or `already_answered`. A row the database refuses
+    for another reason (a seat gone meanwhile) is retried alone, so it cannot fail the others'
+    batches again and again."""
+    try:
+        return _commit(batch)
+    except IntegrityError:
+        if len(batch) == 1:
+            raise
+    return [_commit_alone(item) for item in batch]
+
+
+def _commit_alone(item: Marked) -> dict[str, Any]:
+    try:
+        return _commit([item])[0]
+    except IntegrityError:
+        log.warning("answer of participant %s refused by the database", item.key[0])
+        return busy()
+
+
+def _commit(batch: list[Marked]) -> list[dict[str, Any]]:
     first: dict[tuple[int, int], Marked] = {}
     for item in batch:
         first.setdefault(item.key, item)
