@@ -33,6 +33,10 @@ REFUSALS: dict[str, str] = {
     "rate_limited": "操作太频繁，请稍后再试",
     "roster_rate_limited": "核对名单的次数过多，请 1 分钟后再试",
     "server_error": "服务器繁忙，请稍后重试",
+    # A passing shortage (no free database connection, a batch that failed to commit, the
+    # database briefly away): nothing was stored unless a retry says so; the ack has retry: true.
+    "busy": "服务器繁忙，请稍后重试",
+    "gone": "连接已断开，请重新加入",  # a join whose socket closed: nobody reads it
     "too_large": "提交的内容太大（上限 {limit} MB），请拆分后分别上传",
 }
 

@@ -222,7 +222,10 @@ class ContestQuestion(Model):
 class Participant(Model):
     """A member in one contest. `token` is the member's secret for resuming on reconnect."""
 
-    __table_args__ = (UniqueConstraint("contest_id", "roster_entry_id"),)
+    __table_args__ = (
+        UniqueConstraint("contest_id", "roster_entry_id"),
+        Index("ix_participant_contest_join_key", "contest_id", "join_key", unique=True),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
@@ -239,6 +242,9 @@ class Participant(Model):
     # and the device id the phone sent (client-supplied, so a hint, never proof on its own).
     join_address: Mapped[str] = mapped_column(String(64), default="")
     join_device: Mapped[str] = mapped_column(String(64), default="")
+    # The phone's id for one join (sent again with each retry of it): a retry whose ack was
+    # lost takes this seat back instead of making a second one. As secret as the token.
+    join_key: Mapped[str | None] = mapped_column(String(64))
     # The running streak, kept beside the answers so scoring an answer needs no history query.
     streak: Mapped[int] = mapped_column(Integer, default=0)
     streak_position: Mapped[int] = mapped_column(Integer, default=-1)

@@ -7,14 +7,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request, session
+from flask_socketio import ConnectionRefusedError as Refused
 from sqlalchemy import func, select
 
 from .. import audit, i18n, links
 from ..auth import has_role
 from ..extensions import db, socketio
+from ..messages import REFUSALS
 from ..models import Answer, Contest, Participant
 from .counters import joined_counts, mark_dirty, progress_counts
-from .door import LiveNamespace, lang, refuse, whole
+from .door import BUSY, LiveNamespace, fault_result, lang, refuse, whole
 from .engine import Refusal
 from .phase import phase_payload_of, stamped
 from .rooms import HOST, PLAY, host_room, member_room
@@ -29,7 +31,13 @@ HOST_ACTIONS = tuple(HOST_ACTION_NAMES)
 
 class HostNamespace(LiveNamespace):
     def on_connect(self, auth: Any = None) -> None:
-        if not has_role("organizer"):
+        """Refused without the organizer role; on a database fault (the role needs the user's
+        row), refused with the `busy` refusal as the error's data, so the page retries."""
+        try:
+            allowed = has_role("organizer")
+        except Exception as error:
+            raise Refused(REFUSALS[BUSY], fault_result(f"{HOST} connect", error)) from None
+        if not allowed:
             raise ConnectionRefusedError("organizer login required")
         session["lang"] = i18n.normalise(request.cookies.get(i18n.COOKIE))
 

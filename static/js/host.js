@@ -83,8 +83,13 @@
     setConn("connecting");
     socket.on("connect", function () { setConn("connected"); watch(); });
     socket.on("disconnect", function () { setConn("disconnected"); });
-    socket.on("connect_error", function () {
+    socket.on("connect_error", function (err) {
       setConn("disconnected");
+      // Refused because the server was busy (a database hiccup): try again shortly.
+      if (err && err.data && err.data.retry) {
+        setTimeout(function () { socket.connect(); }, 1000 + Math.random() * 2000);
+        return;
+      }
       // Refused by the server (the organizer session ended), not a network failure.
       if (!socket.active) toast(S.login_required);
     });

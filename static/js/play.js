@@ -238,7 +238,16 @@
     $("join-btn").textContent = S.joining;
     state.pin = pin;
     state.token = null;
+    // One id per join, kept until it is acked: a join re-sent after a lost ack gets its seat back.
+    if (!state.joinId) state.joinId = randomId();
+    payload.join_id = state.joinId;
     sendJoin(payload, 1);
+  }
+
+  function randomId() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.from(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
   function sendJoin(payload, tries) {
@@ -252,7 +261,8 @@
       $("join-btn").disabled = false;
       $("join-btn").textContent = S.join;
       if (err) { error.textContent = S.network_error; return; }
-      if (!ack || !ack.ok) { error.textContent = refusalText(ack); return; }
+      if (!ack || !ack.ok) { state.joinId = null; error.textContent = refusalText(ack); return; }
+      state.joinId = null;
       error.textContent = "";
       var pin = payload.pin;
       state.token = ack.token;
@@ -301,6 +311,8 @@
     socket.on("time_credit", function (c) {
       if (c && typeof c.seconds === "number") notice(fmt("time_credit", { s: c.seconds }));
     });
+    // A resume that met a passing fault on the server: ask again for the snapshot, later.
+    socket.on("retry", function () { setTimeout(function () { requestSync(1); }, backoffMs(1)); });
     socket.on("session_ended", function (data) {
       endSession((data && (data.message || S.refusals[data.reason])) || S.session_ended);
     });
@@ -330,10 +342,17 @@
     showJoin(message || S.session_ended);
   }
 
-  function requestSync() {
+  function requestSync(tries) {
     if (!state.socket || !state.socket.connected) return;
+    tries = tries || 1;
     state.socket.timeout(ANSWER_TIMEOUT_MS).emit("sync", {}, function (err, ack) {
-      if (!err && ack && ack.ok && ack.snapshot) applyPayload(ack.snapshot, "snapshot");
+      if (!err && ack && ack.ok && ack.snapshot) return applyPayload(ack.snapshot, "snapshot");
+      if (!err && ack && (ack.reason === "unknown_token" || ack.reason === "kicked")) {
+        return endSession(ack.message || S.refusals[ack.reason]);
+      }
+      if ((err || retryable(ack)) && tries < JOIN_TRIES) {
+        setTimeout(function () { requestSync(tries + 1); }, backoffMs(tries));
+      }
     });
   }
 
