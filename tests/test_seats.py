@@ -92,6 +92,9 @@ def test_a_released_seat_is_reclaimed_by_its_member_with_answers_and_score(seat_
     assert member["released"] and not member["releasable"] and not member["kicked"]
     ended = [e["args"][0] for e in old.get_received("/play") if e["name"] == "session_ended"]
     assert [e["reason"] for e in ended] == ["seat_released"]
+    # The old phone's socket is still open; a tampered client answering on it is refused.
+    late = old.emit("answer", {"position": 0, "choice": choice}, namespace="/play", callback=True)
+    assert late["reason"] == "seat_released"
     stale = socketio.test_client(seat_app, namespace="/play", auth={"token": first["token"]})
     assert [e["args"][0]["reason"] for e in stale.get_received("/play")] == ["unknown_token"]
 
