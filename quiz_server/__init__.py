@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import i18n, schema, transport
+from . import assets, i18n, schema, transport
 from .config import Settings, resource_dir
 from .extensions import csrf, db, login_manager, socketio
 
@@ -31,16 +31,20 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     i18n.init_app(app)
+    assets.init_app(app)
     _register_blueprints(app)
     from . import live, models, stage  # noqa: F401
 
     live.init_app(app)  # before socketio.init_app: its namespaces then reach every app
     stage.init_app(app)
 
+    # With Redis as the queue, a manager that resyncs this process's sockets after an outage.
+    queue = live.queue_manager(app, settings.message_queue, settings.message_channel)
     socketio.init_app(
         app,
         async_mode=settings.async_mode,
         message_queue=settings.message_queue,
+        **({"client_manager": queue} if queue is not None else {}),
         channel=settings.message_channel,
         ping_interval=settings.ping_interval,
         ping_timeout=settings.ping_timeout,

@@ -145,10 +145,53 @@ def _serve(host: str, port: int, env: dict[str, str]) -> None:
 @main.command()
 @click.option("--host", default=ALL_INTERFACES, show_default=True)
 @click.option("--port", default=SERVE_DEFAULT_PORT, show_default=True)
-def run(host: str, port: int) -> None:
+@click.option("--processes", type=click.IntRange(1, 64), default=None,
+              help="N gunicorn processes on the ports after --port, nginx in front on --port, "
+                   "all supervised (restarted when they die)")  # fmt: skip
+def run(host: str, port: int, processes: int | None) -> None:
     """Serve with gunicorn (gevent) using the QUIZ_* environment."""
-    _settings()  # a refused setting is reported here, not in the worker's traceback
-    _serve(host, port, {})
+    settings = _settings()  # a refused setting is reported here, not in the worker's traceback
+    if processes is None:
+        _serve(host, port, {})
+        return
+    from . import cluster
+
+    queue = _message_queue(settings, processes)
+    try:
+        code = cluster.serve_cluster(
+            host, port, processes, cluster.worker_env(processes, queue),
+            lambda p: cluster.without_control_socket(gunicorn_argv("127.0.0.1", p)),
+        )  # fmt: skip
+    except RuntimeError as err:
+        raise click.ClickException(str(err)) from err
+    sys.exit(code)
+
+
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+
+
+def _message_queue(settings: Settings, processes: int) -> str | None:
+    """Several processes share one contest through PostgreSQL and a Redis message queue."""
+    if processes == 1:
+        return settings.message_queue
+    if settings.database_url.startswith("sqlite"):
+        raise click.ClickException(
+            f"--processes {processes} needs a database every process shares: SQLite serves one "
+            "process only. Set QUIZ_DATABASE_URL=postgresql+psycopg://… (see the README)."
+        )
+    url = settings.message_queue or DEFAULT_REDIS
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_timeout=3).ping()
+    except ImportError as err:
+        raise click.ClickException("pip install 'quiz-server[scale]' for Redis") from err
+    except Exception as err:
+        raise click.ClickException(
+            f"--processes {processes} needs Redis as the message queue; {url} does not answer "
+            f"({err.__class__.__name__}). Set QUIZ_MESSAGE_QUEUE."
+        ) from err
+    return url
 
 
 def _settings(**overrides: object) -> Settings:

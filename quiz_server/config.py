@@ -79,8 +79,18 @@ class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     answer_grace_seconds: float = 1.5
     # Engine.IO heartbeat: a socket that misses a ping for ping_timeout seconds is dropped.
-    ping_interval: float = 10
+    # 25 s is the library's default: pings cost a process about a third of its transport CPU
+    # at 10 s with thousands of phones.
+    ping_interval: float = 25
     ping_timeout: float = 20
+    # Database connections all server processes together may hold (PostgreSQL's
+    # max_connections must exceed it), shared evenly by the `processes` of one deployment.
+    db_connections: int = 20
+    processes: int = 1
+    # How long an event waits for a free connection before the phone is told to retry (busy).
+    db_pool_timeout: float = 1.5
+    # Group commit: answers arriving within this window share one transaction.
+    commit_window_ms: float = 3
     cookie_secure: bool = False
     # The largest bank or organisation file (xlsx, YAML, CSV) an organizer may upload; a
     # 2,000-question bank in the template is about 0.2 MB, a 50,000-member roster about 0.9 MB.
@@ -109,12 +119,16 @@ class Settings:
             "async_mode": env.get("QUIZ_ASYNC_MODE") or None,
             "data_dir": default_data_dir(),
             "answer_grace_seconds": float(env.get("QUIZ_ANSWER_GRACE", "1.5")),
-            "ping_interval": float(env.get("QUIZ_PING_INTERVAL", "10")),
+            "ping_interval": float(env.get("QUIZ_PING_INTERVAL", "25")),
             "ping_timeout": float(env.get("QUIZ_PING_TIMEOUT", "20")),
             "cookie_secure": _bool(env.get("QUIZ_COOKIE_SECURE"), False),
             "source_hosts": source_hosts(env.get("QUIZ_SOURCE_HOSTS")),
             "max_upload_mb": int(env.get("QUIZ_MAX_UPLOAD_MB", "5")),
             "trusted_proxies": int(env.get("QUIZ_TRUSTED_PROXIES", "0")),
+            "db_connections": int(env.get("QUIZ_DB_CONNECTIONS", "20")),
+            "processes": int(env.get("QUIZ_PROCESSES", "1")),
+            "db_pool_timeout": float(env.get("QUIZ_DB_POOL_TIMEOUT", "1.5")),
+            "commit_window_ms": float(env.get("QUIZ_COMMIT_WINDOW_MS", "3")),
         }
         values.update(overrides)
         settings = cls(**values)  # type: ignore[arg-type]  # values come from the environment, checked in __post_init__
@@ -139,6 +153,12 @@ class Settings:
         return path.read_text().strip()
 
     @property
+    def pool_size(self) -> int:
+        """This process's share of `db_connections` (at least 2: one for a batch of answers,
+        one for everything else)."""
+        return max(2, self.db_connections // max(1, self.processes))
+
+    @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * MB
 
@@ -146,7 +166,9 @@ class Settings:
         return {
             "SECRET_KEY": self.secret_key,
             "SQLALCHEMY_DATABASE_URI": self.database_url,
-            "SQLALCHEMY_ENGINE_OPTIONS": engine_options(self.database_url),
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options(
+                self.database_url, self.pool_size, self.db_pool_timeout
+            ),
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.cookie_secure,
@@ -175,10 +197,16 @@ def check_secret_key(key: str) -> None:
         )
 
 
-def engine_options(url: str) -> dict[str, object]:
+def engine_options(url: str, pool_size: int = 20, pool_timeout: float = 1.5) -> dict[str, object]:
+    """A fixed pool of `pool_size` connections (no overflow, so the processes together never
+    exceed their budget) and a short wait for one: when all are busy the phone is told to
+    retry in a second or two, instead of waiting half a minute for a `server_error`."""
+    pool = {"pool_size": pool_size, "max_overflow": 0, "pool_timeout": pool_timeout}
+    if url.startswith("sqlite") and (url in ("sqlite://", "sqlite:///") or ":memory:" in url):
+        return {"connect_args": {"check_same_thread": False}}  # one connection, no queue pool
     if url.startswith("sqlite"):
         # WAL lets readers run beside the one writer; the timeout covers a second process.
-        return {"connect_args": {"timeout": 15, "check_same_thread": False}}
+        return {**pool, "connect_args": {"timeout": 15, "check_same_thread": False}}
     # PostgreSQL through psycopg 3: one gevent process holds many phones but only needs
     # a few connections, because each socket event holds one only for its own commit.
-    return {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
+    return {**pool, "pool_pre_ping": True}

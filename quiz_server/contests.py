@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, func, select
 
-from . import campaign
+from . import campaign, i18n
 from .draw import DrawError, DrawRule, draw
 from .extensions import DbSession
 from .live import engine
@@ -87,6 +87,9 @@ class ContestSettings:
     ranking_metric: str = "avg_registered"
     campaign: CampaignRules | None = None
     ranking: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_RANKING))
+    # Each phone orders a live round's options by its own seed and shows no letters: for rounds
+    # without a shared screen. Off, phones show the big screen's order and letters.
+    shuffle_options: bool = False
 
     @classmethod
     def read(cls, values: Mapping[str, Any]) -> ContestSettings:
@@ -99,6 +102,7 @@ class ContestSettings:
             if "campaign" in values
             else None,
             ranking={**DEFAULT_RANKING, **values.get("rankings", {})},
+            shuffle_options=bool(values.get("shuffle_options", False)),
         )
 
     @property
@@ -162,21 +166,29 @@ def create_contest(
         roster_bound=roster_bound,
         units=list(branches),
     )
+    draw_questions(contest, rule, seed, timing.question_seconds)
+    session.add(contest)
+    session.flush()
+    return contest
+
+
+def draw_questions(contest: Contest, rule: DrawRule, seed: int, default_seconds: int) -> None:
+    """Draw the contest's questions from its pinned version by the rule and seed (replacing any
+    drawn before, for an edit before the start). A campaign draws per attempt: the rule is only
+    checked against the bank here."""
     try:
-        drawn = draw(bank_version.questions, rule, seed)
+        drawn = draw(contest.bank_version.questions, rule, seed)
     except DrawError as err:
         raise ContestError(str(err)) from err
-    for position, question in enumerate(drawn if mode == Mode.LIVE else ()):
+    contest.questions.clear()
+    for position, question in enumerate(drawn if contest.mode == Mode.LIVE else ()):
         contest.questions.append(
             ContestQuestion(
                 position=position,
                 question=question,
-                time_limit=question.time_limit or timing.question_seconds,
+                time_limit=question.time_limit or default_seconds,
             )
         )
-    session.add(contest)
-    session.flush()
-    return contest
 
 
 def is_finished(contest: Contest, now: datetime) -> bool:
@@ -218,7 +230,8 @@ def joiner_name(raw: str) -> tuple[str, str | None]:
 def roster_entry(
     session: DbSession, branch_id: int, name: str, member_no: Any
 ) -> RosterEntry | None:
-    """The branch's roster line with this number, if the name matches too (spaces ignored)."""
+    """The branch's roster line with this number, if the name matches too: spaces ignored, and
+    a name typed in Traditional form (於麗) matches its Simplified roster line (于丽)."""
     if not isinstance(member_no, str) or not 0 < len(member_no.strip()) <= 32:
         return None
     entry = session.scalar(
@@ -226,8 +239,12 @@ def roster_entry(
             RosterEntry.unit_id == branch_id, RosterEntry.member_no == member_no.strip()
         )
     )
-    same_name = entry is not None and "".join(entry.name.split()) == "".join(name.split())
+    same_name = entry is not None and _name_key(entry.name) == _name_key(name)
     return entry if same_name else None
+
+
+def _name_key(name: str) -> str:
+    return i18n.to_simplified("".join(name.split()))
 
 
 # Failed roster matches (wrong number or name, or a seated line) allowed per contest and client
@@ -244,10 +261,11 @@ def roster_seat(
     member_no: Any,
     address: str,
     now: datetime,
-) -> RosterEntry | str:
+) -> RosterEntry | Participant | str:
     """The roster line a joiner matches, or the refusal: `roster_rate_limited` after too many
     failed tries from one address, `not_on_roster`, or `already_joined` when the line already
-    has a seat.
+    has a seat. A seat the organizer released (`release_seat`) is handed back instead: the same
+    participant row, answers and score, with a fresh token.
     A second device never receives the first one's token; the refusal is recorded, so the
     organizer sees the seat on the fair-play page. The caller commits, refusals included."""
     address = address[:64]
@@ -255,22 +273,23 @@ def roster_seat(
         select(func.count()).where(
             JoinAttempt.contest_id == contest.id,
             JoinAttempt.address == address,
-            JoinAttempt.outcome != "matched",
+            JoinAttempt.outcome.not_in(("matched", "reclaimed")),
             JoinAttempt.at > now - timedelta(minutes=1),
         )
     )
     if (tries or 0) >= ROSTER_TRIES_PER_MINUTE:
         return "roster_rate_limited"
     entry = roster_entry(session, branch_id, name, member_no)
-    seated = entry is not None and (
+    seat = (
         session.scalar(
-            select(Participant.id).where(
+            select(Participant).where(
                 Participant.contest_id == contest.id, Participant.roster_entry_id == entry.id
             )
         )
-        is not None
+        if entry is not None
+        else None
     )
-    outcome = "not_on_roster" if entry is None else "already_joined" if seated else "matched"
+    outcome = _outcome(entry, seat)
     session.add(
         JoinAttempt(
             contest_id=contest.id,
@@ -280,7 +299,36 @@ def roster_seat(
             at=now,
         )
     )
+    if seat is not None and outcome == "reclaimed":
+        return _reclaim(seat, address)
     return entry if outcome == "matched" and entry is not None else outcome
+
+
+def _outcome(entry: RosterEntry | None, seat: Participant | None) -> str:
+    if entry is None:
+        return "not_on_roster"
+    if seat is None:
+        return "matched"
+    return "reclaimed" if seat.released and not seat.kicked else "already_joined"
+
+
+def release_seat(participant: Participant) -> bool:
+    """Free a roster seat whose member lost their device or token (the caller commits): the
+    old token stops working at once, and the member's next join with their roster name and
+    number takes the same row back (answers and score kept, counted once). False if the seat
+    is not one to release: no roster line, or kicked."""
+    if participant.roster_entry_id is None or participant.kicked:
+        return False
+    participant.token = secrets.token_urlsafe(24)  # known to nobody until it is re-claimed
+    participant.released = True
+    return True
+
+
+def _reclaim(seat: Participant, address: str) -> Participant:
+    seat.token = secrets.token_urlsafe(24)
+    seat.released = False
+    seat.join_address = address
+    return seat
 
 
 def new_participant(
@@ -292,11 +340,12 @@ def new_participant(
     address: str = "",
     device: str = "",
 ) -> Participant:
-    """A member's seat: a secret resume token and a per-member option-shuffle seed."""
+    """A member's seat: a secret resume token and a per-member option-shuffle seed. A roster
+    member's name is the roster's form, however it was typed (spacing, Traditional script)."""
     participant = Participant(
         contest_id=contest.id,
         unit_id=branch_id,
-        name=name,
+        name=entry.name if entry else name,
         token=secrets.token_urlsafe(24),
         seed=secrets.randbelow(2**31),
         roster_entry_id=entry.id if entry else None,

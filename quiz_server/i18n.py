@@ -2,6 +2,11 @@
 
 The product is written in Simplified Chinese once; a member who chooses 繁體 gets every page and
 every question converted on the way out (OpenCC `s2tw`), never a second hand-kept catalogue.
+
+Personal and unit names are never converted (于丽 is not 於麗, 范伟 is not 範偉): in payloads
+(socket events and JSON responses) the values under `NAME_KEYS` stay as they are; in HTML a
+template marks a name with the `name` filter (`{{ row.name|name }}`), and the page is converted
+around it.
 """
 
 from __future__ import annotations
@@ -11,17 +16,23 @@ from typing import Any
 from urllib.parse import urlencode
 
 import opencc
-from flask import Flask, Response, request
+from flask import Flask, Response, json, request
+from markupsafe import Markup
 
 COOKIE = "quiz_lang"
 HANS, HANT = "zh-Hans", "zh-Hant"
 LOCALES = (HANS, HANT)
 # Identifiers the pages match on; converting them would break the protocol.
-# Personal and unit names are never converted; the stage payloads carry theirs under these keys.
-NAME_KEYS = frozenset({"team_name", "member_names", "member_name"})
-UNTOUCHED_KEYS = frozenset(
-    {"id", "phase", "type", "reason", "token", "pin", "choice", "correct", *NAME_KEYS}
-)
+UNTOUCHED_KEYS = frozenset({"id", "phase", "type", "reason", "token", "pin", "choice", "correct"})
+# Keys whose text is a person's or a unit's name, in every payload builder (live, campaign,
+# stage, boards, the branch lists): a name keeps the characters it was registered with.
+NAME_KEYS = frozenset({
+    "name", "names", "branch", "unit", "parent", "path", "agency", "system",
+    "team_name", "member_names", "member_name",
+})  # fmt: skip
+# Around a name in rendered HTML (private-use characters, never in real text): the page is
+# converted outside them, and they are removed from every page before it is sent.
+NAME_OPEN, NAME_CLOSE = "\ue000", "\ue001"
 
 
 @lru_cache(maxsize=1)
@@ -36,6 +47,17 @@ def to_traditional(text: str) -> str:
     return _converter().convert(text)
 
 
+@lru_cache(maxsize=1)
+def _to_simplified() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=4096)
+def to_simplified(text: str) -> str:
+    """Simplified forms, for matching what a member typed in Traditional script (於麗 → 于丽)."""
+    return _to_simplified().convert(text)
+
+
 def convert(value: Any, locale: str) -> Any:
     """A payload with every human-readable string in `locale`; ids and codes stay as they are."""
     if locale != HANT:
@@ -45,12 +67,47 @@ def convert(value: Any, locale: str) -> Any:
 
 def _convert(value: Any) -> Any:
     if isinstance(value, str):
+        if NAME_OPEN in value:
+            return convert_text(value, HANT)
         return to_traditional(value) if not value.isascii() else value
     if isinstance(value, dict):
-        return {k: v if k in UNTOUCHED_KEYS else _convert(v) for k, v in value.items()}
+        return {k: v if _kept(k, v) else _convert(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_convert(v) for v in value]
     return value
+
+
+def _kept(key: str, value: Any) -> bool:
+    """An identifier, or a name (text or a list of texts; a dict under "branch" is walked)."""
+    if key in UNTOUCHED_KEYS:
+        return True
+    names = isinstance(value, str) or (
+        isinstance(value, list) and all(isinstance(v, str) for v in value)
+    )
+    return key in NAME_KEYS and names
+
+
+def mark_name(text: str) -> str:
+    """A name inside a longer text built for a JSON response (a chart's title): marked so the
+    conversion skips it; the marks are removed from every JSON response, in either script."""
+    return f"{NAME_OPEN}{text}{NAME_CLOSE}"
+
+
+def keep_name(text: Any) -> Markup:
+    """The `name` template filter: `text` escaped and marked so the page's conversion skips it."""
+    return Markup("\ue000{}\ue001").format(text)  # NAME_OPEN, NAME_CLOSE; format escapes
+
+
+def convert_text(text: str, locale: str) -> str:
+    """A rendered page in `locale`, names marked by `keep_name` left as they are; the marks go."""
+    turn = to_traditional if locale == HANT else str
+    out: list[str] = []
+    rest = text
+    while (start := rest.find(NAME_OPEN)) >= 0 and (end := rest.find(NAME_CLOSE, start)) >= 0:
+        out += [turn(rest[:start]), rest[start + 1 : end]]
+        rest = rest[end + 1 :]
+    out.append(turn(rest.replace(NAME_OPEN, "").replace(NAME_CLOSE, "")))
+    return "".join(out)
 
 
 def normalise(locale: Any) -> str:
@@ -65,6 +122,7 @@ def request_locale() -> str:
 def init_app(app: Flask) -> None:
     app.after_request(_localise_response)
     app.context_processor(_template_globals)
+    app.add_template_filter(keep_name, "name")
 
 
 def _template_globals() -> dict[str, Any]:
@@ -81,7 +139,17 @@ def _localise_response(response: Response) -> Response:
     locale = request_locale()
     if "lang" in request.args:
         response.set_cookie(COOKIE, locale, max_age=365 * 24 * 3600, samesite="Lax", httponly=False)
-    textual = response.mimetype in ("text/html", "application/json")
-    if locale == HANT and textual and not response.direct_passthrough:
-        response.set_data(to_traditional(response.get_data(as_text=True)))
+    if response.direct_passthrough or response.is_streamed:
+        return response
+    if response.mimetype == "text/html":
+        text = response.get_data(as_text=True)
+        if locale == HANT or NAME_OPEN in text:
+            response.set_data(convert_text(text, locale))
+    elif response.mimetype == "application/json":
+        data = response.get_data()
+        if locale == HANT:  # structurally, so the names under NAME_KEYS stay as they are
+            response.set_data(json.dumps(convert(json.loads(data), locale)))
+        elif NAME_OPEN.encode() in data:
+            marks = (NAME_OPEN.encode(), NAME_CLOSE.encode())
+            response.set_data(data.replace(marks[0], b"").replace(marks[1], b""))
     return response

@@ -12,6 +12,7 @@ REFUSALS: dict[str, str] = {
     # Answer and join refusals named in docs/live-protocol.md.
     "not_joined": "尚未加入竞赛，请先加入",
     "kicked": "您已被主持人移出本场竞答",
+    "seat_released": "组织者已为您释放席位，本设备已退出；请在新设备上用名单中的姓名和党员编号重新加入",
     "not_open": "本题尚未开始作答",
     "too_late": "已超过作答时间，本题不计分",
     "already_answered": "本题已作答，答案不能更改",
@@ -27,10 +28,15 @@ REFUSALS: dict[str, str] = {
     # Reasons the protocol does not list yet but a server may need (session, host, limits).
     "name_too_long": "姓名不能超过 20 个字",
     "unknown_token": "参赛记录已失效，请重新加入",
+    "not_releasable": "只有名单内、未被移出的成员席位可以释放",
     "forbidden": "您没有操作本场竞赛的权限",
     "rate_limited": "操作太频繁，请稍后再试",
     "roster_rate_limited": "核对名单的次数过多，请 1 分钟后再试",
     "server_error": "服务器繁忙，请稍后重试",
+    # A passing shortage (no free database connection, a batch that failed to commit, the
+    # database briefly away): nothing was stored unless a retry says so; the ack has retry: true.
+    "busy": "服务器繁忙，请稍后重试",
+    "gone": "连接已断开，请重新加入",  # a join whose socket closed: nobody reads it
     "too_large": "提交的内容太大（上限 {limit} MB），请拆分后分别上传",
     # The stage contest (现场竞赛): team devices and the referee console.
     "stage_wrong_step": "当前环节不能进行此操作",
@@ -52,6 +58,14 @@ _COMMON: dict[str, str] = {
     "time_up": "时间到",
     "points": "{points} 分",
     "refusal_fallback": "操作未成功，请重试",
+    "time_credit": "因网络中断，本题延长 {s} 秒",
+    "tied": "并列",
+    "tied_rank": "并列第 {rank} 名",
+    # the join form's branch picker (static/js/branches.js), live and campaign alike
+    "branch_required": REFUSALS["no_such_branch"],
+    "no_parent": "其他",
+    "branch_found": "找到 {n} 个党支部",
+    "branch_none_found": "没有找到，请换个关键词",
 }
 
 _PLAY: dict[str, str] = {
@@ -60,15 +74,15 @@ _PLAY: dict[str, str] = {
     "contest_loading": "正在查找竞赛…",
     "contest_closed": "本场竞答已结束，不能再加入",
     "name_too_long": REFUSALS["name_too_long"],
-    "branch_required": REFUSALS["no_such_branch"],
     "member_no_required": "请填写党员编号",
     "network_error": "网络不畅，请稍后重试",
     "joining": "正在加入…",
     "join": "加入竞答",
-    "no_parent": "其他",
     "submitting": "提交中…",
     "submitted": "已提交，等待揭晓",
     "retrying": "网络不稳，正在重新提交…",
+    "busy_retrying": "服务器繁忙，答案已保存，正在自动重新提交…",
+    "join_retrying": "服务器繁忙，正在自动重试加入…",
     "offline_pending": "网络断开，答案已保存，恢复后自动提交",
     "answer_lost": "网络中断，本题答案未送达，不计分",
     "answer_late_check": "网络恢复，正在确认上一题答案…",
@@ -89,6 +103,7 @@ _PLAY: dict[str, str] = {
     "rank_of": "共 {of} 人参赛",
     "correct_count": "答对 {correct} 题",
     "branch_rank": "{name}：支部排名第 {rank} 名（共 {of} 个）",
+    "branch_rank_tied": "{name}：支部排名并列第 {rank} 名（共 {of} 个）",
     "session_ended": REFUSALS["unknown_token"],
     "your_choice": "您的选择",
 }
@@ -207,6 +222,9 @@ ADMIN_CONTROL: dict[str, str] = {
     "confirm_kick": "确定将“{name}”移出本场竞答吗？该成员将不能以原身份重新进入。",
     "kick": "移出",
     "kicked": "已移出",
+    "release": "释放席位",
+    "released": "已释放，待重新加入",
+    "confirm_release": "确定释放“{name}”的席位吗？其原设备将退出；该成员用名单中的姓名和党员编号重新加入后，保留已有答题和得分。",
     "control_failed": "操作失败：{message}",
     "watch_failed": "无法连接控制台：{message}",
     "login_required": "登录已失效，请刷新页面并重新登录组织者账号",
@@ -234,6 +252,7 @@ _PAGES["admin-control"] = ADMIN_CONTROL
 
 CAMPAIGN_REFUSALS: dict[str, str] = {
     "campaign_mode": "这是网络竞答活动，请打开活动链接按提示自行作答",
+    "stage_mode": "这是现场竞赛的编号，不能在此加入：参赛队请用队伍设备，现场观众请使用组织者公布的观众竞答编号",
     "campaign_not_started": "活动尚未开始",
     "campaign_ended": "活动已结束",
     "between_stages": "当前不在任何阶段的作答时间内",
@@ -276,11 +295,12 @@ _CAMPAIGN: dict[str, str] = {
     "branch_rank": "第 {rank} 名 / 共 {of} 个支部",
     "review_later": "答案与解析将在活动结束（{when}）后公布",
     "review_held": "另有 {n} 道题仍可能出现在进行中的竞赛里，其答案与解析在竞赛结束后公布",
-    "your_choice": "你的选择",
+    "your_choice": "您的选择",
     "correct_answer": "正确答案",
+    "answer_line": "正确答案：{answer}",
     "not_answered": "未作答",
-    "right": "正确",
-    "wrong": "错误",
+    "right": "回答正确",
+    "wrong": "回答错误",
     "source": "出处：{source}",
     "practice_check": "核对答案",
     "practice_next": "换一题",

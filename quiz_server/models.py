@@ -135,6 +135,11 @@ class BankVersion(Model):
         back_populates="bank_version", order_by="Question.position"
     )
 
+    def category_title(self, category_id: str) -> str:
+        """The title a category is declared with (文明交通), the id when it is not declared."""
+        titles = {c["id"]: c["title"] for c in self.categories or []}
+        return titles.get(category_id, category_id)
+
 
 class Question(Model):
     __table_args__ = (UniqueConstraint("bank_version_id", "qid"),)
@@ -171,6 +176,8 @@ class Contest(Model):
     draw_seed: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the organizer archives it: hidden from the console's default list, results kept.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Live state. `seq` grows with every phase change; transitions are compare-and-set on it,
     # so when several processes run a contest's timer only one of them applies each step.
     phase: Mapped[str] = mapped_column(String(16), default="lobby")
@@ -178,12 +185,15 @@ class Contest(Model):
     seq: Mapped[int] = mapped_column(Integer, default=0)
     phase_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_remaining: Mapped[float | None] = mapped_column()
+    # The timer's sign of life while the contest runs (live/credit.py): a stale one on
+    # recovery means nobody could take answers, and the open question gets that time back.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     bank_version: Mapped[BankVersion] = relationship()
     units: Mapped[list[Unit]] = relationship(
         secondary="contest_unit", order_by="[Unit.parent_id, Unit.position]"
     )
     questions: Mapped[list[ContestQuestion]] = relationship(
-        back_populates="contest", order_by="ContestQuestion.position"
+        back_populates="contest", order_by="ContestQuestion.position", cascade="all, delete-orphan"
     )
 
 
@@ -213,7 +223,10 @@ class ContestQuestion(Model):
 class Participant(Model):
     """A member in one contest. `token` is the member's secret for resuming on reconnect."""
 
-    __table_args__ = (UniqueConstraint("contest_id", "roster_entry_id"),)
+    __table_args__ = (
+        UniqueConstraint("contest_id", "roster_entry_id"),
+        Index("ix_participant_contest_join_key", "contest_id", "join_key", unique=True),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
@@ -223,10 +236,16 @@ class Participant(Model):
     roster_entry_id: Mapped[int | None] = mapped_column(ForeignKey("roster_entry.id"))
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     kicked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Freed by the organizer for its roster member to re-claim from another device
+    # (contests.release_seat): the token has been replaced and nobody holds it yet.
+    released: Mapped[bool] = mapped_column(Boolean, default=False)
     # Where the seat was created from, for the organizer's fair-play review: the client address
     # and the device id the phone sent (client-supplied, so a hint, never proof on its own).
     join_address: Mapped[str] = mapped_column(String(64), default="")
     join_device: Mapped[str] = mapped_column(String(64), default="")
+    # The phone's id for one join (sent again with each retry of it): a retry whose ack was
+    # lost takes this seat back instead of making a second one. As secret as the token.
+    join_key: Mapped[str | None] = mapped_column(String(64))
     # The running streak, kept beside the answers so scoring an answer needs no history query.
     streak: Mapped[int] = mapped_column(Integer, default=0)
     streak_position: Mapped[int] = mapped_column(Integer, default=-1)
@@ -261,7 +280,8 @@ class JoinAttempt(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id"))
     address: Mapped[str] = mapped_column(String(64))
-    outcome: Mapped[str] = mapped_column(String(16))  # matched | not_on_roster | already_joined
+    # matched | not_on_roster | already_joined | reclaimed (a released seat taken back)
+    outcome: Mapped[str] = mapped_column(String(16))
     roster_entry_id: Mapped[int | None] = mapped_column(ForeignKey("roster_entry.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -397,3 +417,23 @@ class StageEvent(Model):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     actor: Mapped[str] = mapped_column(String(64), default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# ---------------------------------------------------------------- the organizers' audit log
+
+
+class AuditEntry(Model):
+    """One organizer action (or the scheduler's): who, what, when, on which contest.
+    No foreign keys: an entry outlives the contest or account it names (a deleted contest's
+    deletion stays on record), so the names are copied in as they were."""
+
+    __table_args__ = (Index("ix_audit_entry_contest", "contest_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    username: Mapped[str] = mapped_column(String(64), default="")
+    action: Mapped[str] = mapped_column(String(32))
+    contest_id: Mapped[int | None] = mapped_column(Integer)
+    contest_title: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(String(64), default="")

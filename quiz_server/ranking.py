@@ -12,7 +12,7 @@ Who is a participant (参与人数) differs by mode and is stated on the pages (
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -138,6 +138,12 @@ def rank(
         same = bool(out) and key(out[-1][1]) == key(row)
         out.append((out[-1][0] if same else index + 1, row))
     return out
+
+
+def tied(ranks: Sequence[Hashable]) -> list[bool]:
+    """For each rank of a ranked list, whether another row shares it (shown once, as 并列)."""
+    counts = Counter(ranks)
+    return [counts[r] > 1 for r in ranks]
 
 
 # ------------------------------------------------------------------------------ roll-up

@@ -109,11 +109,11 @@ def unrevealed(session: DbSession, contest_id: int) -> list[int]:
     )
 
 
-def member_score(session: DbSession, participant: Participant) -> int:
-    hidden = unrevealed(session, participant.contest_id)
+def member_score(session: DbSession, contest_id: int, participant_id: int) -> int:
+    hidden = unrevealed(session, contest_id)
     score = session.scalar(
         select(func.coalesce(func.sum(Answer.points), 0)).where(
-            Answer.participant_id == participant.id, Answer.contest_question_id.notin_(hidden)
+            Answer.participant_id == participant_id, Answer.contest_question_id.notin_(hidden)
         )
     )
     return int(score or 0)

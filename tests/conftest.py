@@ -216,3 +216,23 @@ def login(client, user_id: int) -> None:
     with client.session_transaction() as sess:
         sess["_user_id"] = f"{user_id}:0:test"  # a new account: session version 0
         sess["_fresh"] = True
+
+
+FIGURES = pytest.StashKey[list[tuple[str, list[str]]]]()
+
+
+def report_figure(config: pytest.Config, headline: str, details: list[str] = ()) -> None:
+    """A measured figure the run prints in its summary (page weights, timings): one headline,
+    and detail lines shown with `-v`."""
+    config.stash.setdefault(FIGURES, []).append((headline, list(details)))
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    figures = config.stash.get(FIGURES, [])
+    if figures:
+        terminalreporter.section("measured figures")
+    for headline, details in figures:
+        terminalreporter.write_line(headline)
+        if config.option.verbose > 0:
+            for line in details:
+                terminalreporter.write_line(line)

@@ -90,3 +90,53 @@ def login_cookie(base: str, username: str, password: str) -> str:
     )
     assert reply.status_code == 302, f"login failed: {reply.status_code}"
     return "; ".join(f"{k}={v}" for k, v in http.cookies.items())
+
+
+class Cluster:
+    """`quiz-server run --processes N --port P` as a child process, as a user starts it: the
+    lines it prints are collected, and the pids it names are kept by port (the newest)."""
+
+    LINE = re.compile(r"^quiz-server: (?:process \d+|nginx) port (\d+) pid (\d+)")
+
+    def __init__(
+        self, port: int, processes: int, env: dict[str, str], log: Path, timeout: float = 90
+    ) -> None:
+        argv = [sys.executable, "-m", "quiz_server.cli", "run", "--host", "127.0.0.1",
+                "--port", str(port), "--processes", str(processes)]  # fmt: skip
+        self.port, self.lines, self.pids = port, [], {}  # type: ignore[var-annotated]
+        self.worker_ports = [port + i for i in range(1, processes + 1)]
+        with log.open("ab") as stderr:
+            self.proc = subprocess.Popen(
+                argv, env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr
+            )
+        import threading
+
+        threading.Thread(target=self._read, daemon=True).start()
+        if not self.wait_line("ready", timeout):
+            self.stop()
+            raise RuntimeError(f"the cluster did not get ready in {timeout} s: {self.lines}")
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for raw in self.proc.stdout:
+            line = raw.decode(errors="replace").rstrip()
+            match = self.LINE.match(line)
+            if match:
+                self.pids[int(match.group(1))] = int(match.group(2))
+            self.lines.append(line)
+
+    def wait_line(self, text: str, timeout: float, after: int = 0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(text in line for line in self.lines[after:]):
+                return True
+            if self.proc.poll() is not None:
+                return False
+            time.sleep(0.05)
+        return False
+
+    def base(self, port: int | None = None) -> str:
+        return f"http://127.0.0.1:{port or self.port}"
+
+    def stop(self) -> None:
+        stop(self.proc)  # type: ignore[arg-type]  # a Popen, whatever its stdout

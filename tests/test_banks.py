@@ -385,8 +385,8 @@ def test_parsing_cleans_artifacts_and_says_what_it_did():
     assert errors == []
     assert bank.questions[0].stem == "芗城区的机关"
     assert bank.cleaned == [
-        "q1 stem: 區(qū) → 区, 機(jī) → 机, 關(guān) → 关",
-        "q1 options[1]: 含有“??”，可能是乱码，请人工核对",
+        "q1.stem: 區(qū) → 区, 機(jī) → 机, 關(guān) → 关",
+        "q1.options[1]: 含有“??”，可能是乱码，请人工核对",
     ]
 
 
@@ -445,7 +445,7 @@ def test_validate_and_load_report_what_the_cleanup_changed(runner, cli_app, tmp_
     messy.write_text(with_question("stem: 题干", "stem: 机(jī)关(guān)礼仪"), encoding="utf-8")
     validated = runner.invoke(banks, ["validate", str(messy)])
     loaded = runner.invoke(banks, ["load", str(messy)])
-    note = f"cleaned: {messy}: q1 stem: 机(jī) → 机, 关(guān) → 关"
+    note = f"cleaned: {messy}: q1.stem: 机(jī) → 机, 关(guān) → 关"
     assert validated.exit_code == loaded.exit_code == 0
     assert note in validated.output.splitlines() and note in loaded.output.splitlines()
 

@@ -7,6 +7,7 @@ one reads Traditional Chinese. Screenshots land in test-artifacts/screenshots/ f
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import socket
@@ -122,8 +123,9 @@ def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{data / 'quiz.sqlite3'}"
     app = create_app(Settings.from_env(database_url=url, data_dir=data, run_timers=False))
-    # Host-led: a question closes by itself, the host moves on from reveal and leaderboard.
-    timing = {"question_seconds": 8, "auto_advance": False}
+    # Host-led: a question closes by itself, the host moves on from reveal and leaderboard; it
+    # stays open after everyone answered, so a phone can be reloaded mid-question.
+    timing = {"question_seconds": 8, "auto_advance": False, "close_early": False}
     with app.app_context():
         branches = make_branches(db.session)
         create_user("host", "password123", "organizer")
@@ -140,8 +142,14 @@ def server(tmp_path_factory):
             db.session, title="版式检查", bank_version=_bank(db.session, "layout", MAIN_ROWS),
             rule=1, branches=branches, seed=1,
         )  # fmt: skip
+        retry = create_contest(
+            db.session, title="繁忙重试", bank_version=_bank(db.session, "retry", MAIN_ROWS),
+            rule=1, branches=branches, settings={"timing": {**timing, "question_seconds": 30}},
+            seed=2,
+        )  # fmt: skip
         db.session.commit()
         info = {
+            "retry": (retry.id, retry.pin),
             "main": (main.id, main.pin),
             "xss": (xss.id, xss.pin),
             "layout": (layout.id, layout.pin),
@@ -481,3 +489,47 @@ def test_the_language_choice_is_remembered_on_the_phone(server, browser):
         assert "加入競答" in page.inner_text("#join-btn")
         assert page.get_attribute(".lang-option[data-lang=zh-Hant]", "aria-current") == "true"
     assert not errors, errors
+
+
+def test_a_busy_refusal_is_retried_by_the_phone_by_itself(server, browser):
+    """The server refuses the first two answers as busy (`retry: true`; injected into the
+    phone's WebSocket, so the server never saw them): the phone keeps the answer, says it is
+    retrying, and gets it in without a tap."""
+    from playwright.sync_api import expect
+
+    base, (contest_id, pin) = server["base"], server["retry"]
+    errors: list[str] = []
+    refused: list[str] = []
+    busy = [{"ok": False, "reason": "busy", "retry": True, "message": "服务器繁忙，请稍后重试"}]
+
+    def route(ws) -> None:
+        to_server = ws.connect_to_server()
+
+        def from_page(message) -> None:
+            sent = (
+                re.match(r'^42/play,(\d+)\["answer"', message) if isinstance(message, str) else None
+            )
+            if sent and len(refused) < 2:
+                refused.append(message)
+                ws.send(f"43/play,{sent.group(1)}{json.dumps(busy, ensure_ascii=False)}")
+                return
+            to_server.send(message)
+
+        ws.on_message(from_page)
+        to_server.on_message(ws.send)
+
+    observer = Observer(base, contest_id)
+    with phone(browser, 360, errors) as (_, page):
+        page.route_web_socket(re.compile(r"/socket\.io/"), route)
+        join(page, base, pin, "赵六", server["branches"][0])
+        assert observer.client.call("control", {"contest_id": contest_id, "action": "start"},
+                                    namespace="/host", timeout=10) == {"ok": True}  # fmt: skip
+        question = observer.latest("question", 0)["question"]
+        wait_screen(page, "question")
+        answer(page, question)
+        expect(page.locator("#q-answered")).to_have_attribute("data-state", "ok", timeout=20000)
+        assert len(refused) == 2, refused
+        expect(page.locator("#q-answered-text")).to_have_text(PLAY["submitted"])
+        shot(page, "phone-busy-then-retried-360")
+    observer.client.disconnect()
+    assert errors == []

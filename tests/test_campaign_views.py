@@ -644,8 +644,9 @@ def test_the_report_workbook_has_campaign_sheets(capp, c, phone):
         "机关党委参与",
         "系统党委参与",
         "每日参与",
+        "成员成绩",
         "题目统计",
-    ] == book.sheetnames[:5]
+    ] == book.sheetnames[:6]
     branches = book["党支部参与"]
     header = [cell.value for cell in branches[1]]
     rows = {

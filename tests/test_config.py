@@ -44,3 +44,14 @@ def test_run_reports_the_refused_key_without_starting(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["run", "--port", "1"])
     assert result.exit_code == 1
     assert "QUIZ_SECRET_KEY is the placeholder" in result.output
+
+
+def test_each_process_opens_its_share_of_the_connection_budget():
+    from quiz_server.config import engine_options
+
+    given = {"secret_key": "k" * 40, "database_url": "sqlite:///unused.sqlite3"}
+    two = Settings.from_env(**given, db_connections=40, processes=2)
+    assert two.pool_size == 20
+    assert Settings.from_env(**given, db_connections=3, processes=4).pool_size == 2
+    options = engine_options("postgresql+psycopg://x/y", two.pool_size, two.db_pool_timeout)
+    assert (options["pool_size"], options["max_overflow"], options["pool_timeout"]) == (20, 0, 1.5)

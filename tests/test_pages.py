@@ -191,7 +191,7 @@ def test_public_links_are_built_in_one_place_for_pages_and_the_command_line(app,
 def test_every_page_script_uses_the_shared_page_helpers(client, t):
     """One `fmt` for every page: scripts take it from page.js, which base.html loads first."""
     scripts = sorted((ROOT / "static" / "js").glob("*.js"))
-    assert len(scripts) == 8
+    assert len(scripts) == 9  # branches.js: the join forms' branch picker
     for script in scripts:
         text = script.read_text(encoding="utf-8")
         if script.name == "page.js":

@@ -28,6 +28,32 @@ QUESTION_FIELDS = (
 # Fields added after banks were first stored: they count in a bank's content (and its hash)
 # only when set, so an unchanged file loaded again is still the same version.
 LATER_FIELDS = ("source_copy", "reviewed")
+# What each field key of a bank file is called in Chinese, for the console's error and note
+# tables (the key itself stays beside it: it is what the organizer finds in the file).
+FIELD_LABELS = {
+    "file": "文件", "bank": "题库信息", "questions": "题目列表", "id": "编号", "title": "名称",
+    "version": "版本", "description": "说明", "locale": "语言", "categories": "分类",
+    "type": "题型", "stem": "题干", "options": "选项", "answer": "答案", "explanation": "解析",
+    "category": "分类", "difficulty": "难度", "source": "来源", "source_url": "来源链接",
+    "source_copy": "核对链接", "time_limit": "限时", "tags": "标签", "reviewed": "已复核",
+}  # fmt: skip
+
+
+def field_label(key: str) -> str:
+    """A field key as an organizer reads it: "q2.answer" → "题目 q2 · 答案",
+    "questions[3].stem" → "第 4 题 · 题干", "q1.options[1]" → "题目 q1 · 选项 2"."""
+    parts = []
+    for n, part in enumerate(key.split(".")):
+        name, _, index = part.partition("[")
+        number = index.rstrip("]")
+        if name == "questions" and number.isdigit():
+            parts.append(f"第 {int(number) + 1} 题")
+        elif name in FIELD_LABELS:
+            label = FIELD_LABELS[name]
+            parts.append(f"{label} {int(number) + 1}" if number.isdigit() else label)
+        else:
+            parts.append(f"题目 {part}" if n == 0 else part)
+    return " · ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -42,6 +68,10 @@ class BankError:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.where}: {self.field}: {self.message}"
+
+    @property
+    def label(self) -> str:
+        return field_label(self.field)
 
     @property
     def where(self) -> str:

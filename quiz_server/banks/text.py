@@ -69,18 +69,25 @@ def looks_garbled(text: str) -> bool:
 
 
 def clean_bank(bank: ParsedBank) -> list[str]:
-    """Cleans every human-written field in place; one note per field cleaned or in doubt."""
+    """Cleans every human-written field in place; one note per field cleaned or in doubt, as
+    "field: what" with the field named as in error messages (`q1.stem`, `bank.title`)."""
     notes: list[str] = []
-    bank.title = _clean(bank.title, "bank title", notes)
-    bank.description = _clean(bank.description, "bank description", notes)
+    bank.title = _clean(bank.title, "bank.title", notes)
+    bank.description = _clean(bank.description, "bank.description", notes)
     for category in bank.categories:
-        category["title"] = _clean(category["title"], f"category {category['id']} title", notes)
+        category["title"] = _clean(category["title"], f"categories.{category['id']}.title", notes)
     for q in bank.questions:
-        q.stem = _clean(q.stem, f"{q.qid} stem", notes)
-        q.options = [_clean(o, f"{q.qid} options[{i}]", notes) for i, o in enumerate(q.options)]
-        q.explanation = _clean(q.explanation, f"{q.qid} explanation", notes)
-        q.source = _clean(q.source, f"{q.qid} source", notes)
+        q.stem = _clean(q.stem, f"{q.qid}.stem", notes)
+        q.options = [_clean(o, f"{q.qid}.options[{i}]", notes) for i, o in enumerate(q.options)]
+        q.explanation = _clean(q.explanation, f"{q.qid}.explanation", notes)
+        q.source = _clean(q.source, f"{q.qid}.source", notes)
     return notes
+
+
+def split_note(note: str) -> tuple[str, str]:
+    """A note's (field, what was done): the console shows the field's Chinese label beside it."""
+    key, _, what = note.partition(": ")
+    return key, what
 
 
 def _clean(text: str, label: str, notes: list[str]) -> str:

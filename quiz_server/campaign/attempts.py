@@ -58,7 +58,7 @@ def join(
         seat = roster_seat(
             session, contest, branch_id, name, member_no, address, now or datetime.now(UTC)
         )
-        if isinstance(seat, str):
+        if isinstance(seat, str | Participant):  # a refusal, or a released seat re-claimed
             return seat
         entry = seat
         session.flush()  # the recorded try stays, whatever happens to the seat

@@ -166,10 +166,28 @@ def practice_question(question: Question) -> dict[str, Any]:
     }
 
 
+# A judge question's answer in words: "正确答案：错误" alone reads like a verdict on the member.
+VERDICTS = {True: "回答正确", False: "回答错误"}
+JUDGE_ANSWERS = {"T": "正确（该说法正确）", "F": "错误（该说法不正确）"}
+
+
+def answer_text(question: Question) -> str:
+    """The right answer as the feedback line says it: option texts, or a judge's meaning."""
+    ids = question_type(question.type).correct_ids(question.answer)
+    if question.type == "judge":
+        return JUDGE_ANSWERS[ids[0]]
+    texts = {o["id"]: o["text"] for o in options_of(question)}
+    return "、".join(texts[i] for i in ids)
+
+
 def practice_check(question: Question, choice: list[str]) -> dict[str, Any]:
+    """The member's practice answer checked: "回答错误。" then "正确答案：…" in plain words."""
     qtype = question_type(question.type)
+    correct = qtype.is_correct(question.answer, choice)
     return {
-        "correct": qtype.is_correct(question.answer, choice),
+        "correct": correct,
+        "verdict": VERDICTS[correct],
+        "answer_text": answer_text(question),
         "correct_ids": qtype.correct_ids(question.answer),
         "explanation": question.explanation,
         "source": question.source,

@@ -29,11 +29,7 @@ def create_campaign(
     seed: int | None = None,
 ) -> Contest:
     """Add a campaign contest to the session (the caller commits); refuse contradictory rules."""
-    _check(rules, ranking or {})
-    settings = {
-        "campaign": rules.to_settings(),
-        "rankings": {**DEFAULT_RANKING, **(ranking or {})},
-    }
+    settings = campaign_settings(rules, ranking)
     return create_contest(
         session,
         title=title,
@@ -45,6 +41,12 @@ def create_campaign(
         mode=Mode.CAMPAIGN,
         roster_bound=roster_bound,
     )
+
+
+def campaign_settings(rules: Rules, ranking: dict[str, Any] | None) -> dict[str, Any]:
+    """What a campaign stores in `contest.settings` besides the draw, checked first."""
+    _check(rules, ranking or {})
+    return {"campaign": rules.to_settings(), "rankings": {**DEFAULT_RANKING, **(ranking or {})}}
 
 
 def _check(rules: Rules, ranking: dict[str, Any]) -> None:
@@ -85,21 +87,28 @@ def weekly_stages(
     return tuple(stages)
 
 
+def branches_by_code(session: DbSession, codes_text: str) -> list[Unit]:
+    """The branches a command's `--branches a,b` names (every branch when empty)."""
+    from sqlalchemy import select
+
+    codes = [c.strip() for c in codes_text.split(",") if c.strip()]
+    query = select(Unit).where(Unit.kind == "branch")
+    branches = list(session.scalars(query.where(Unit.code.in_(codes)) if codes else query))
+    if codes and len(branches) != len(set(codes)):
+        missing = set(codes) - {b.code for b in branches}
+        raise ContestError(f"没有找到党支部：{'、'.join(sorted(missing))}")
+    return branches
+
+
 def campaign_from_options(session: DbSession, opts: dict[str, Any]) -> Contest:
     """The `contests create-campaign` command's options, checked and turned into a campaign."""
-    from sqlalchemy import select
 
     from ..banks import latest_version
 
     version = latest_version(session, str(opts["bank_slug"]))
     if version is None:
         raise ContestError(f"没有找到题库 {opts['bank_slug']}")
-    codes = [c.strip() for c in str(opts["branch_codes"] or "").split(",") if c.strip()]
-    query = select(Unit).where(Unit.kind == "branch")
-    branches = list(session.scalars(query.where(Unit.code.in_(codes)) if codes else query))
-    if codes and len(branches) != len(set(codes)):
-        missing = set(codes) - {b.code for b in branches}
-        raise ContestError(f"没有找到党支部：{'、'.join(sorted(missing))}")
+    branches = branches_by_code(session, str(opts["branch_codes"] or ""))
     starts_at, ends_at = window(str(opts["start"]), int(opts["days"]), str(opts["tz"]))
     seconds = int(opts["seconds"])
     rules = Rules(

@@ -18,6 +18,7 @@ from flask import Flask
 
 if TYPE_CHECKING:
     from .counters import flush_counters
+    from .resync import watch_delivery
     from .rounds import step, tick, watch_contests
 
 _EXPORTS = {
@@ -25,9 +26,13 @@ _EXPORTS = {
     "step": "rounds",
     "tick": "rounds",
     "watch_contests": "rounds",
+    "watch_delivery": "resync",
 }
 
-__all__ = ["flush_counters", "init_app", "step", "tick", "watch_contests"]
+__all__ = [
+    "flush_counters", "init_app", "queue_manager", "step", "tick", "watch_contests",
+    "watch_delivery",
+]  # fmt: skip
 
 
 def init_app(app: Flask) -> None:
@@ -36,6 +41,13 @@ def init_app(app: Flask) -> None:
     from . import host, play, state  # noqa: F401  (registering the namespaces)
 
     state.init_app(app)
+
+
+def queue_manager(app: Flask, url: str | None, channel: str) -> Any:
+    """The Socket.IO client manager for a Redis queue (resync after an outage), else None."""
+    from .resync import manager_for
+
+    return manager_for(app, url, channel)
 
 
 def __getattr__(name: str) -> Any:

@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 from ..extensions import db, socketio
 from ..models import Answer, Contest, Participant
 from . import payloads
+from .engine import Phase
 from .rooms import HOST, emit_localised
+from .rounds import step
 from .state import settings, state
 
 PULSE_SECONDS = 0.5
@@ -40,7 +42,25 @@ def flush_counters() -> None:
     for contest_id in _take("joined"):
         emit_localised("joined", joined_counts(contest_id), contest_id, HOST)
     for contest_id in _take("progress"):
-        emit_localised("progress", progress_counts(contest_id), contest_id, HOST)
+        counts = progress_counts(contest_id)
+        emit_localised("progress", counts, contest_id, HOST)
+        close_if_all_answered(contest_id, counts)
+
+
+def close_if_all_answered(contest_id: int, counts: dict[str, Any]) -> None:
+    """Close the question early once everyone has answered: checked here, a few times a second,
+    not on each answer; `step`'s compare-and-set makes racing pulses of several processes safe."""
+    contest = db.session.get(Contest, contest_id)
+    if contest is None or contest.phase != Phase.QUESTION or contest.position != counts["position"]:
+        return
+    if counts["participants"] <= 0 or counts["answered"] < counts["participants"]:
+        return
+    step(
+        contest_id,
+        "close_early",
+        expect_seq=contest.seq,
+        answered=(counts["answered"], counts["participants"]),
+    )
 
 
 def _take(what: str) -> list[int]:

@@ -2,7 +2,9 @@
 
 A payload that is not an object reaches the handler as `{}` (each handler then checks its
 fields: types, sizes, ranges); an event no handler takes is refused with `bad_request` and one
-rate-limited log line; an unexpected fault is rolled back and refused with `server_error`.
+rate-limited log line; a passing database shortage (no free connection within the pool
+timeout, the database unreachable) is refused with `busy` and `retry: true`, in a second or
+two; any other unexpected fault is rolled back and refused with `server_error`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from flask import request, session
 from flask_socketio import Namespace
+from sqlalchemy import exc
 
 from .. import i18n, transport
 from ..extensions import db
@@ -22,9 +25,37 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
+BUSY = "busy"
+
 
 def refuse(reason: str, **extra: Any) -> dict[str, Any]:
     return {"ok": False, "reason": reason, "message": REFUSALS.get(reason, reason), **extra}
+
+
+def busy() -> dict[str, Any]:
+    """Nothing was taken, for a passing reason: the phone tries again by itself, soon."""
+    return refuse(BUSY, retry=True)
+
+
+def is_shortage(error: BaseException) -> bool:
+    """A fault that passes by itself: the pool had no free connection in time, or the
+    database could not be reached (restart, network)."""
+    return isinstance(error, exc.TimeoutError | exc.OperationalError | exc.InterfaceError) or (
+        isinstance(error, exc.DBAPIError) and error.connection_invalidated
+    )
+
+
+def fault_result(where: str, error: Exception) -> dict[str, Any]:
+    """The refusal for an unexpected `error` (logged), after rolling back what it left."""
+    if is_shortage(error):
+        log.warning("%s: %s", where, error.__class__.__name__)
+    else:
+        log.error("%s failed", where, exc_info=error)
+    try:
+        db.session.rollback()
+    except Exception:  # the connection itself is gone; the pool replaces it
+        db.session.close()
+    return busy() if is_shortage(error) else refuse("server_error")
 
 
 def lang() -> str:
@@ -61,10 +92,8 @@ class LiveNamespace(Namespace):
         def run(data: Any = None) -> Any:
             try:
                 result = self.refusal() or handler(data if isinstance(data, dict) else {})
-            except Exception:
-                log.exception("%s %s failed", self.namespace, event)
-                db.session.rollback()
-                result = refuse("server_error")
+            except Exception as error:
+                result = fault_result(f"{self.namespace} {event}", error)
             return i18n.convert(result, lang())
 
         return run

@@ -6,6 +6,7 @@ an injected clock and every rule is exact at its boundaries.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -44,10 +45,19 @@ class Timing:
     that the reveal waits exactly as long as answers are still taken."""
 
     question_seconds: int = 20
-    reveal_seconds: int = 8
+    reveal_seconds: int = 8  # the reveal's base length, before reading time for the explanation
     leaderboard_seconds: int = 8
     grace_seconds: float = 1.5
     auto_advance: bool = True
+    # When the server could not take answers (a restart, a database outage), the open question
+    # gets the lost time back on recovery (`outage_credit`).
+    outage_credit: bool = True
+    # Close the question as soon as every joined member has answered (host-led rounds).
+    close_early: bool = True
+    # Reading time added per character of the explanation (an older reader's pace, about
+    # 4 characters a second) and the longest a reveal may last.
+    reveal_seconds_per_char: float = 0.25
+    reveal_seconds_max: int = 45
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any], grace_seconds: float = 1.5) -> Timing:
@@ -95,20 +105,33 @@ def open_question(rnd: Round, now: datetime, seconds: int) -> Round:
     )
 
 
-def advance(rnd: Round, now: datetime, timing: Timing, next_seconds: int) -> Round:
-    """The next phase: lobby/leaderboard → question → reveal → leaderboard (or finished)."""
+def reveal_length(timing: Timing, explanation: str | None) -> float:
+    """How long the reveal stays up: the base, plus time to read the explanation at an older
+    reader's pace, never past the cap (nor below the base, should the cap be set lower)."""
+    reading = len("".join((explanation or "").split())) * timing.reveal_seconds_per_char
+    return max(
+        float(timing.reveal_seconds),
+        min(timing.reveal_seconds + reading, timing.reveal_seconds_max),
+    )
+
+
+def advance(
+    rnd: Round, now: datetime, timing: Timing, next_seconds: int, explanation: str | None = None
+) -> Round:
+    """The next phase: lobby/leaderboard → question → reveal → leaderboard (or finished).
+    `explanation` is the open question's, which sets the reveal's length."""
     if rnd.phase in (Phase.LOBBY, Phase.LEADERBOARD):
         if rnd.phase is Phase.LEADERBOARD and rnd.is_last:
             return finish(rnd)
         return open_question(rnd, now, next_seconds)
     if rnd.phase is Phase.QUESTION:
-        return _timed(rnd, Phase.REVEAL, now, timing.reveal_seconds)
+        return _timed(rnd, Phase.REVEAL, now, reveal_length(timing, explanation))
     if rnd.phase is Phase.REVEAL:
         return _timed(rnd, Phase.LEADERBOARD, now, timing.leaderboard_seconds)
     return rnd
 
 
-def _timed(rnd: Round, phase: Phase, now: datetime, seconds: int) -> Round:
+def _timed(rnd: Round, phase: Phase, now: datetime, seconds: float) -> Round:
     ends = now + timedelta(seconds=seconds)
     return replace(rnd, phase=phase, seq=rnd.seq + 1, phase_ends_at=ends, paused_remaining=None)
 
@@ -127,6 +150,31 @@ def extend(rnd: Round, seconds: int) -> Round:
     return replace(
         rnd, seq=rnd.seq + 1, phase_ends_at=rnd.phase_ends_at + timedelta(seconds=seconds)
     )
+
+
+OUTAGE_SECONDS = 5.0  # a heartbeat older than this (written every 2 s) is an outage
+
+
+def outage_credit(
+    rnd: Round,
+    opens_at: datetime | None,
+    heartbeat: datetime | None,
+    now: datetime,
+    threshold: float = OUTAGE_SECONDS,
+) -> int:
+    """Whole seconds to give back to the open question after nothing could serve it from the
+    last `heartbeat` (the server's last sign of life while running the contest) until `now`;
+    0 for none. Counted from when the question was open; an outage that began after the
+    deadline cost no answering time, and a paused question loses nothing."""
+    if rnd.phase is not Phase.QUESTION or rnd.paused or rnd.phase_ends_at is None:
+        return 0
+    if heartbeat is None:
+        return 0
+    start = max(heartbeat, opens_at) if opens_at is not None else heartbeat
+    if start >= rnd.phase_ends_at:
+        return 0
+    gap = (now - start).total_seconds()
+    return math.ceil(gap) if gap >= threshold else 0
 
 
 TIMED_PHASES = (Phase.QUESTION, Phase.REVEAL, Phase.LEADERBOARD)
@@ -158,6 +206,16 @@ def skip(rnd: Round, now: datetime) -> Round:
         return rnd
     ends = min(rnd.phase_ends_at, now)
     return replace(rnd, seq=rnd.seq + 1, phase_ends_at=ends, paused_remaining=None)
+
+
+def close_early(rnd: Round, now: datetime, answered: int, participants: int) -> Round:
+    """Close the open question now when every participant has answered (the reveal follows
+    after the grace, as for a skip). Unchanged while paused, once closed, or with nobody in."""
+    if rnd.phase is not Phase.QUESTION or rnd.phase_ends_at is None or rnd.paused:
+        return rnd
+    if participants <= 0 or answered < participants or rnd.phase_ends_at <= now:
+        return rnd
+    return skip(rnd, now)
 
 
 def due_at(rnd: Round, timing: Timing) -> datetime | None:

@@ -7,25 +7,37 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request, session
+from flask_socketio import ConnectionRefusedError as Refused
 from sqlalchemy import func, select
 
-from .. import i18n, links
+from .. import audit, i18n, links
 from ..auth import has_role
 from ..extensions import db, socketio
+from ..messages import REFUSALS
 from ..models import Answer, Contest, Participant
 from .counters import joined_counts, mark_dirty, progress_counts
-from .door import LiveNamespace, lang, refuse, whole
+from .door import BUSY, LiveNamespace, fault_result, lang, refuse, whole
 from .engine import Refusal
 from .phase import phase_payload_of, stamped
 from .rooms import HOST, PLAY, host_room, member_room
 from .rounds import step
 
-HOST_ACTIONS = ("start", "next", "extend", "end", "pause", "resume", "skip")
+HOST_ACTION_NAMES = {
+    "start": "开始", "next": "下一步", "extend": "延长作答", "end": "结束竞赛",
+    "pause": "暂停", "resume": "继续", "skip": "跳过本题",
+}  # fmt: skip
+HOST_ACTIONS = tuple(HOST_ACTION_NAMES)
 
 
 class HostNamespace(LiveNamespace):
     def on_connect(self, auth: Any = None) -> None:
-        if not has_role("organizer"):
+        """Refused without the organizer role; on a database fault (the role needs the user's
+        row), refused with the `busy` refusal as the error's data, so the page retries."""
+        try:
+            allowed = has_role("organizer")
+        except Exception as error:
+            raise Refused(REFUSALS[BUSY], fault_result(f"{HOST} connect", error)) from None
+        if not allowed:
             raise ConnectionRefusedError("organizer login required")
         session["lang"] = i18n.normalise(request.cookies.get(i18n.COOKIE))
 
@@ -57,7 +69,13 @@ class HostNamespace(LiveNamespace):
         if contest_id is None or action not in HOST_ACTIONS or seconds is None:
             return refuse("bad_request")
         reason = step(contest_id, action, seconds=seconds)
-        return refuse(reason) if reason else {"ok": True}
+        if reason:
+            return refuse(reason)
+        detail = HOST_ACTION_NAMES[action] + (f" {seconds} 秒" if action == "extend" else "")
+        audit.record("contest.start" if action == "start" else "contest.host",
+                     contest_id=contest_id, detail=detail)  # fmt: skip
+        db.session.commit()
+        return {"ok": True}
 
     def on_kick(self, data: dict[str, Any]) -> dict[str, Any]:
         """Remove a member: the seat's token stops working, and their phone is told, wherever it is."""
@@ -69,6 +87,9 @@ class HostNamespace(LiveNamespace):
         if participant is None or participant.contest_id != contest_id:
             return refuse("no_such_participant")
         participant.kicked = True
+        audit.record(
+            "member.kick", contest_id=contest_id, detail=f"{participant.name}（{participant.id}）"
+        )
         db.session.commit()
         ended = refuse(Refusal.KICKED)
         socketio.emit("session_ended", ended, to=member_room(participant.id), namespace=PLAY)
@@ -92,7 +113,14 @@ def roster(contest_id: int) -> dict[str, Any]:
         .group_by(Answer.participant_id)
         .subquery()
     )
-    who = (Participant.id, Participant.unit_id, Participant.name, Participant.kicked)
+    who = (
+        Participant.id,
+        Participant.unit_id,
+        Participant.name,
+        Participant.kicked,
+        Participant.released,
+        Participant.roster_entry_id,
+    )
     rows = db.session.execute(
         select(*who, scores.c.score)
         .outerjoin(scores, scores.c.participant_id == Participant.id)
@@ -100,8 +128,15 @@ def roster(contest_id: int) -> dict[str, Any]:
         .order_by(Participant.joined_at, Participant.id)
     ).all()
     members: dict[int, list[dict[str, Any]]] = {}
-    for pid, unit_id, name, kicked, score in rows:
-        member = {"id": pid, "name": name, "kicked": kicked, "score": int(score or 0)}
+    for pid, unit_id, name, kicked, released, entry, score in rows:
+        member = {
+            "id": pid,
+            "name": name,
+            "kicked": kicked,
+            "released": released,  # freed for its roster member to join again
+            "releasable": entry is not None and not kicked and not released,
+            "score": int(score or 0),
+        }
         members.setdefault(unit_id, []).append(member)
     branches = [
         {"id": u.id, "name": u.name, "members": members.get(u.id, [])} for u in contest.units

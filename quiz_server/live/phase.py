@@ -23,11 +23,13 @@ def current_seq(contest_id: int) -> int | None:
     return db.session.execute(_CURRENT_SEQ, {"cid": contest_id}).scalar()
 
 
-def phase_payload_of(contest_id: int) -> dict[str, Any]:
+def phase_payload_of(contest_id: int, seq: int | None = None) -> dict[str, Any]:
     """The room's payload for the contest's current phase, built once per phase per process;
-    a reconnect storm costs one light query per phone, not a payload build each."""
+    a reconnect storm costs one light query per phone, not a payload build each (none when
+    the caller has just read `seq`)."""
     phases = state().phases
-    seq = current_seq(contest_id)
+    if seq is None:
+        seq = current_seq(contest_id)
     cached = phases.get(contest_id)
     if cached is not None and cached["seq"] == seq:
         return cached
@@ -45,10 +47,13 @@ def phase_payload_of(contest_id: int) -> dict[str, Any]:
 
 def wait_for_builder(key: tuple[Any, ...]) -> bool:
     """When another request of this process is already building `key`, wait for it (True)
-    instead of building it again: a thousand phones asking at once cost one build."""
+    instead of building it again: a thousand phones asking at once cost one build. The
+    waiter's connection goes back to the pool first (its objects stay usable: sessions do not
+    expire on commit), so a reconnect storm never holds the pool while one request builds."""
     event = state().builders.get(key)
     if event is None:
         return False
+    db.session.commit()
     event.wait(10)
     return True
 

@@ -10,37 +10,36 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request, session
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from .. import i18n, links
-from ..contests import is_campaign, joiner_name, new_participant, roster_seat
-from ..extensions import db, socketio
-from ..models import Contest, Participant
-from . import answers, payloads
-from .counters import mark_dirty
-from .door import LiveNamespace, lang, refuse, whole
-from .engine import Phase, Refusal
-from .phase import phase_payload_of, stamped
+from ..contests import joiner_name
+from ..extensions import socketio
+from . import answers, seats
+from .door import LiveNamespace, busy, fault_result, lang, refuse, whole
+from .engine import Refusal
 from .ranks import ranks_of
-from .rooms import PLAY, member_room, room
-from .state import now
+from .rooms import PLAY
+
+RESUME_KEY = "resume_token"  # noqa: S105  (a session key, not a secret) a token whose resume met a fault: `sync` tries it again
 
 
 class PlayNamespace(LiveNamespace):
     def on_connect(self, auth: Any = None) -> None:
+        """Resume by token. Always answered: a snapshot, `session_ended`, or on a fault the
+        event `retry` (`busy`, `retry: true`), after which the phone calls `sync`."""
         auth = auth if isinstance(auth, dict) else {}
         session["lang"] = i18n.normalise(auth.get("lang"))
         token = auth.get("token")
         if not isinstance(token, str) or not 8 <= len(token) <= 64:
             return
-        participant = db.session.scalar(select(Participant).where(Participant.token == token))
-        if participant is None or participant.kicked:
-            reason = "kicked" if participant else "unknown_token"
-            _to_self("session_ended", refuse(reason))
-            return
-        _bind(participant)
-        _to_self("snapshot", snapshot(participant))
+        try:
+            reply = _resume(token)
+        except Exception as error:
+            fault_result(f"{PLAY} connect", error)  # logged and rolled back
+            session[RESUME_KEY] = token
+            reply = ("retry", busy())
+        if reply is not None:
+            _to_self(*reply)
 
     def on_join(self, data: dict[str, Any]) -> dict[str, Any]:
         pin, name, branch_id = data.get("pin"), data.get("name"), data.get("branch_id")
@@ -53,24 +52,32 @@ class PlayNamespace(LiveNamespace):
         name, bad_name = joiner_name(name)
         if bad_name:
             return refuse(bad_name)
-        contest = db.session.scalar(select(Contest).where(Contest.pin == pin.strip()))
+        contest = seats.join_contest(pin.strip())
         if contest is None:
             return refuse("no_such_contest")
-        if is_campaign(contest):
-            return refuse("campaign_mode", url=links.campaign(contest.pin))
-        if contest.phase == Phase.FINISHED:
-            return refuse("contest_over")
-        if branch_id not in {u.id for u in contest.units}:
-            return refuse("no_such_branch")
-        return _seat(contest, branch_id, name, data.get("member_no"))
+        refusal = seats.join_refusal(contest, branch_id)  # type: ignore[arg-type]  # checked above
+        if refusal == "campaign_mode":
+            return refuse(refusal, url=links.campaign(pin.strip()))
+        if refusal:
+            return refuse(refusal)
+        join_id = data.get("join_id")
+        if join_id is not None and not _join_id(join_id):
+            return refuse("bad_request")
+        return seats.seat(contest, branch_id, name, data.get("member_no"), join_id)  # type: ignore[arg-type]  # checked above
 
     def on_sync(self, _data: dict[str, Any]) -> dict[str, Any]:
-        participant = _participant()
-        if participant is None:
+        if session.get("pid") is None and session.get(RESUME_KEY):
+            reply = _resume(session[RESUME_KEY])  # the resume the connect could not finish
+            session.pop(RESUME_KEY, None)
+            if reply is None or reply[0] != "snapshot":
+                return reply[1] if reply else refuse("not_joined")
+            return {"ok": True, "snapshot": reply[1]}
+        seat = seats.seat_of_socket()
+        if seat is None:
             return refuse("not_joined")
-        if participant.kicked:
+        if seat.kicked:
             return refuse(Refusal.KICKED)
-        return {"ok": True, "snapshot": snapshot(participant)}
+        return {"ok": True, "snapshot": seats.snapshot(seat)}
 
     def on_answer(self, data: dict[str, Any]) -> dict[str, Any]:
         pid, cid = session.get("pid"), session.get("cid")
@@ -79,7 +86,7 @@ class PlayNamespace(LiveNamespace):
             return refuse("not_joined")
         if position is None or not isinstance(raw, list | str):
             return refuse("bad_request")
-        return answers.answer(pid, cid, position, raw)  # type: ignore[arg-type]  # joined: the socket's session holds ints
+        return answers.answer(pid, cid, position, raw, session.get("token"))  # type: ignore[arg-type]  # joined: the socket's session holds ints
 
     def on_standing(self, _data: dict[str, Any]) -> dict[str, Any]:
         pid, cid = session.get("pid"), session.get("cid")
@@ -93,52 +100,30 @@ class PlayNamespace(LiveNamespace):
         return {"ok": True, **me, "of": table["of"], "branch": {**branch, "of": table["branch_of"]}}
 
 
-def _seat(contest: Contest, branch_id: int, name: str, member_no: Any) -> dict[str, Any]:
-    """Seat a joiner (on their roster line, if the contest has a roster) and bind the socket."""
-    address = request.remote_addr or ""
-    entry = None
-    if contest.roster_bound:
-        seat = roster_seat(db.session, contest, branch_id, name, member_no, address, now())
-        if isinstance(seat, str):
-            db.session.commit()  # the try counts towards the rate limit and the flags
-            return refuse(seat)
-        entry = seat
-        db.session.commit()
-    participant = new_participant(db.session, contest, branch_id, name, entry, address)
-    try:
-        db.session.commit()
-    except IntegrityError:  # (contest, roster entry) is unique: one person, one join
-        db.session.rollback()
-        return refuse("already_joined")
-    _bind(participant)
-    mark_dirty(contest.id, "joined")
-    return {"ok": True, "token": participant.token, "snapshot": snapshot(participant)}
+def _join_id(value: Any) -> bool:
+    """A phone's join id: 16–64 URL-safe characters (it is as secret as a token)."""
+    return (
+        isinstance(value, str)
+        and 16 <= len(value) <= 64
+        and value.isascii()
+        and (value.replace("-", "").replace("_", "").isalnum())
+    )
+
+
+def _resume(token: str) -> tuple[str, dict[str, Any]] | None:
+    """(event, payload) for a phone that connects with `token`; None when its socket is gone."""
+    seat = seats.seat_by_token(token)
+    if seat is None or seat.kicked:
+        return "session_ended", refuse("kicked" if seat else "unknown_token")
+    if not seats.bind(seat):
+        return None
+    return "snapshot", seats.snapshot(seat)
 
 
 def _to_self(event: str, payload: dict[str, Any]) -> None:
     """An event for this socket only, in its member's language."""
     payload = i18n.convert(payload, lang())
     socketio.emit(event, payload, to=request.sid, namespace=PLAY)  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
-
-
-def _bind(participant: Participant) -> None:
-    session["pid"] = participant.id
-    session["cid"] = participant.contest_id
-    session["unit"] = participant.unit_id
-    sid = request.sid  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
-    socketio.server.enter_room(sid, room(participant.contest_id, lang()), namespace=PLAY)
-    socketio.server.enter_room(sid, member_room(participant.id), namespace=PLAY)
-
-
-def snapshot(participant: Participant) -> dict[str, Any]:
-    payload = phase_payload_of(participant.contest_id)
-    me = payloads.me(db.session, participant, payload)
-    return {**stamped(payload), "me": me}
-
-
-def _participant() -> Participant | None:
-    pid = session.get("pid")
-    return db.session.get(Participant, pid) if pid is not None else None
 
 
 socketio.on_namespace(PlayNamespace(PLAY))

@@ -8,12 +8,14 @@ from typing import Any
 from .. import standings
 from ..extensions import db
 from ..models import Contest
+from ..ranking import tied
 from .phase import building, current_seq, wait_for_builder
 from .state import state
 
 
 def ranks_of(contest_id: int) -> dict[str, Any]:
-    """`{members: {pid: {score, rank, correct}}, branches: {unit_id: {name, rank}}, of, branch_of}`."""
+    """`{members: {pid: {score, rank, tied, correct}}, branches: {unit_id: {name, rank, tied}},
+    of, branch_of}`; `tied` where another member (branch) shares the rank."""
     cache = state().ranks
     seq = current_seq(contest_id)
     cached = cache.get(contest_id)
@@ -34,12 +36,17 @@ def _build(contest_id: int) -> dict[str, Any]:
     assert contest is not None
     members = standings.members(db.session, contest_id)
     branches = standings.branches(db.session, contest)
+    member_ties = tied([m.rank for m in members])
+    branch_ties = tied([b.rank for b in branches])
     return {
         "members": {
-            m.participant_id: {"score": m.score, "rank": m.rank, "correct": m.correct}
-            for m in members
+            m.participant_id: {"score": m.score, "rank": m.rank, "tied": t, "correct": m.correct}
+            for m, t in zip(members, member_ties, strict=True)
         },
-        "branches": {b.unit_id: {"name": b.name, "rank": b.rank} for b in branches},
+        "branches": {
+            b.unit_id: {"name": b.name, "rank": b.rank, "tied": t}
+            for b, t in zip(branches, branch_ties, strict=True)
+        },
         "of": len(members),
         "branch_of": len(branches),
     }

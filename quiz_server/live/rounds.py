@@ -7,6 +7,7 @@ processes may race for it: exactly one applies it and broadcasts.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
@@ -15,7 +16,7 @@ from sqlalchemy import select, update
 from ..contests import Mode, in_mode, is_campaign, round_of
 from ..extensions import db, socketio
 from ..models import Contest
-from . import engine
+from . import credit, engine
 from .engine import Phase, Refusal
 from .phase import broadcast
 from .state import now, settings, state
@@ -23,12 +24,21 @@ from .state import now, settings, state
 log = logging.getLogger(__name__)
 
 WATCH_SECONDS = 5.0
+# A scheduled start is taken this late at most (the server was down at the time); a contest
+# found later than that stays in the lobby for the organizer to start by hand.
+SCHEDULE_GRACE = timedelta(hours=1)
 
 
 def step(
-    contest_id: int, action: str, *, expect_seq: int | None = None, seconds: int = 10
+    contest_id: int,
+    action: str,
+    *,
+    expect_seq: int | None = None,
+    seconds: int = 10,
+    answered: tuple[int, int] = (0, 0),
 ) -> str | None:
-    """Apply one host or timer action; return a refusal reason or None.
+    """Apply one host or timer action; return a refusal reason or None. `answered` is
+    (answers, participants) for `close_early`, as the host's counters pulse counted them.
 
     The write is compare-and-set on `seq`: when two processes (or a host click and the timer)
     race for the same step, exactly one applies it and broadcasts.
@@ -42,7 +52,7 @@ def step(
     if expect_seq is not None and expect_seq != before.seq:
         return Refusal.WRONG_PHASE
     moment = now()
-    after = _next_round(contest, before, action, moment, seconds)
+    after = _next_round(contest, before, action, moment, seconds, answered)
     if after is None or after == before:
         return Refusal.WRONG_PHASE
     cas = db.session.execute(
@@ -74,7 +84,12 @@ def timing_of(contest: Contest) -> engine.Timing:
 
 
 def _next_round(
-    contest: Contest, rnd: engine.Round, action: str, moment: Any, seconds: int
+    contest: Contest,
+    rnd: engine.Round,
+    action: str,
+    moment: Any,
+    seconds: int,
+    answered: tuple[int, int] = (0, 0),
 ) -> engine.Round | None:
     timing = timing_of(contest)
     if action == "start":
@@ -86,13 +101,21 @@ def _next_round(
         limit = contest.questions[upcoming].time_limit if upcoming < rnd.total else 0
         if rnd.phase is Phase.LOBBY and rnd.total == 0:
             return None
-        return engine.advance(rnd, moment, timing, limit)
+        return engine.advance(rnd, moment, timing, limit, _explanation(contest, rnd))
+    if action == "close_early":
+        return engine.close_early(rnd, moment, *answered) if timing.close_early else None
     if action == "extend":
         return engine.extend(rnd, seconds)
     if action == "end":
         return engine.finish(rnd) if rnd.phase is not Phase.FINISHED else None
     moves = {"pause": engine.pause, "resume": engine.resume, "skip": engine.skip}
     return moves[action](rnd, moment) if action in moves else None
+
+
+def _explanation(contest: Contest, rnd: engine.Round) -> str | None:
+    if rnd.phase is not Phase.QUESTION or not 0 <= rnd.position < rnd.total:
+        return None
+    return contest.questions[rnd.position].question.explanation
 
 
 def _stamp_question(
@@ -155,8 +178,15 @@ def tick(contest_id: int) -> float | None:
     if contest is None or contest.phase == Phase.FINISHED:
         return None
     rnd = round_of(contest)
-    due = engine.due_at(rnd, timing_of(contest))
     moment = now()
+    timing = timing_of(contest)
+    owed = credit.beat(contest, rnd, moment)  # commits: `contest` reloads on next use
+    if owed and step(contest_id, "extend", expect_seq=rnd.seq, seconds=owed) is None:
+        log.warning("contest %s: question %s extended %s s after an outage", contest_id,
+                    rnd.position, owed)  # fmt: skip
+        credit.announce(contest_id, rnd.position, owed)
+        return 0.0
+    due = engine.due_at(rnd, timing)
     if due is None:
         return 1.0
     if moment >= due:
@@ -175,15 +205,49 @@ def running_contests() -> list[int]:
     )
 
 
+def due_contests(moment: datetime) -> list[tuple[int, int]]:
+    """(id, seq) of live contests still in the lobby whose scheduled start has come (at most
+    `SCHEDULE_GRACE` ago)."""
+    return [
+        (row.id, row.seq)
+        for row in db.session.execute(
+            select(Contest.id, Contest.seq).where(
+                in_mode(Mode.LIVE),
+                Contest.phase == Phase.LOBBY,
+                Contest.archived_at.is_(None),
+                Contest.scheduled_at <= moment,
+                Contest.scheduled_at > moment - SCHEDULE_GRACE,
+            )
+        )
+    ]
+
+
+def start_due_contests() -> list[int]:
+    """Start every contest whose scheduled time has come; returns those this process started.
+    The start is `step`'s compare-and-set on the seq read here, so when the watchers of several
+    processes find the same contest, exactly one starts it."""
+    from .. import audit
+
+    started = []
+    for contest_id, seq in due_contests(now()):
+        if step(contest_id, "start", expect_seq=seq) is None:
+            audit.record("contest.start", contest_id=contest_id, detail="按计划时间自动开始")
+            db.session.commit()
+            started.append(contest_id)
+    return started
+
+
 def watch_contests(app: Flask) -> None:
-    """Keep a timer running in this process for every running contest, also those started by
-    another process or before a restart: state is in the database, and the compare-and-set in
-    `step` lets several processes' timers race safely, so a contest outlives any one process."""
+    """Start scheduled contests when their time comes, and keep a timer running in this process
+    for every running contest, also those started by another process or before a restart: state
+    is in the database, and the compare-and-set in `step` lets several processes race safely,
+    so a contest outlives any one process."""
 
     def loop() -> None:
         while True:
             try:
                 with app.app_context():
+                    start_due_contests()
                     for contest_id in running_contests():
                         ensure_timer(app, contest_id)
             except Exception:

@@ -21,6 +21,8 @@ KEY = "quiz_live"
 class LiveState:
     # (contest id, position) → what never changes about a drawn question (answers.Asked)
     asked: dict[tuple[int, int], Any] = field(default_factory=dict)
+    # contest id → (monotonic expiry, its branches: id → name), for joins and snapshots
+    branches: dict[int, tuple[float, dict[int, str]]] = field(default_factory=dict)
     # contest id → the room's phase payload, which carries its own `seq`
     phases: dict[int, dict[str, Any]] = field(default_factory=dict)
     # contest id → (seq, ranks of every member and branch)
@@ -32,6 +34,8 @@ class LiveState:
     # host counters changed since the last pulse, by kind ("joined", "progress")
     dirty: dict[str, set[int]] = field(default_factory=lambda: {"joined": set(), "progress": set()})
     pulse_running: bool = False
+    # group commit of answers (batch.Batcher), made on first use
+    answer_batcher: Any = None
 
 
 def init_app(app: Flask) -> None:

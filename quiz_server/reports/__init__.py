@@ -10,6 +10,7 @@ mode's sheets.
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 
 from ..contests import is_campaign, is_stage
 from ..extensions import DbSession
@@ -21,11 +22,15 @@ __all__ = ["Column", "Sheet", "build", "csv_bytes", "filename", "workbook_bytes"
 
 
 def build(
-    session: DbSession, contest: Contest, branch_ids: Collection[int] | None = None
+    session: DbSession,
+    contest: Contest,
+    branch_ids: Collection[int] | None = None,
+    now: datetime | None = None,
 ) -> list[Sheet]:
-    """Every sheet of the contest's report; `branch_ids` limits it to those branches' rows."""
+    """Every sheet of the contest's report; `branch_ids` limits it to those branches' rows.
+    `now` ends a campaign's daily sheet at today (without it: at the window's last day)."""
     if is_campaign(contest):
-        return campaign.sheets(session, contest, branch_ids)
+        return campaign.sheets(session, contest, branch_ids, now)
     if is_stage(contest):  # every team's score is on the big screen: nothing to limit
         return stage.sheets(session, contest)
     return live.sheets(session, contest, branch_ids)

@@ -1,19 +1,23 @@
-"""The report workbook of a campaign: unit participation per level, daily participation, and
+"""The report workbook of a campaign: unit participation per level, daily participation up to
+today, members' results, the roster's 已参与 / 待参与 list (roster-bound campaigns), and
 per-question statistics over every answered attempt item."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
+from ..campaign.attempts import rules_of
 from ..campaign.rankings import LEVELS, campaign_unit_rows, daily_participation_rows, member_results
 from ..extensions import DbSession
 from ..models import Attempt, AttemptItem, Contest, Participant, Question
 from ..orgs import Tree
 from ..questions import question_type
 from ..ranking import METRICS
+from .members import member_sheet, roster_sheet
 from .questions import Figures, answer_figures, choice_text, wrong_text
 from .sheets import ONE, PERCENT, TWO, WHOLE, Column, Sheet
 
@@ -43,17 +47,24 @@ DAILY_COLUMNS = [
 
 
 def sheets(
-    session: DbSession, contest: Contest, branch_ids: Collection[int] | None = None
+    session: DbSession,
+    contest: Contest,
+    branch_ids: Collection[int] | None = None,
+    now: datetime | None = None,
 ) -> list[Sheet]:
-    """Every sheet; `branch_ids` (a secretary's scope) keeps those branches and the units above."""
+    """Every sheet; `branch_ids` (a secretary's scope) keeps those branches and the units above.
+    The daily sheet runs to `now`'s day (the window's last day once it is over)."""
     visible = _visible(session, branch_ids)
     out = [_unit_sheet(session, contest, level, visible) for level in LEVELS]
     daily = [
         r
-        for r in daily_participation_rows(session, contest)
+        for r in daily_participation_rows(session, contest, now)
         if visible is None or r["unit_id"] in visible
     ]
     out.append(_sheet("daily", "每日参与", DAILY_COLUMNS, daily))
+    out.append(member_sheet(session, contest, rules_of(contest).counting, branch_ids))
+    if contest.roster_bound:
+        out.append(roster_sheet(session, contest, branch_ids))
     out.append(_question_sheet(session, contest, branch_ids))
     return out
 
@@ -135,7 +146,7 @@ def _question_sheet(
 def _question_row(q: Question, f: Figures) -> list[Any]:
     qtype = question_type(q.type)
     return [
-        q.qid, qtype.label, q.category, q.stem,
+        q.qid, qtype.label, q.bank_version.category_title(q.category), q.stem,
         choice_text(q.type, q.options, qtype.correct_ids(q.answer)), f.answered,
         f.facility or 0.0, round(f.discrimination or 0.0, 2),
         wrong_text(q.type, q.options, f), f.wrong_count, (f.avg_ms or 0.0) / 1000,

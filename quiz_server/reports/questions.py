@@ -149,7 +149,7 @@ def _stat(cq: ContestQuestion, figures: Figures | None) -> QuestionStat:
         position=cq.position + 1,
         qid=q.qid,
         type_label=question_type(q.type).label,
-        category=q.category,
+        category=q.bank_version.category_title(q.category),
         stem=q.stem,
         correct_answer=choice_text(q.type, q.options, question_type(q.type).correct_ids(q.answer)),
         answered=f.answered,

@@ -4,13 +4,12 @@ with the file, Beijing time for organizers, and the public links every template 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from .. import links
+from .. import assets, links
 from ..messages import REFUSALS
 
 bp = Blueprint("site", __name__)
@@ -19,17 +18,8 @@ BEIJING = timezone(timedelta(hours=8), "北京时间")  # organizers think in lo
 
 @bp.app_context_processor
 def _helpers() -> dict[str, object]:
-    return {"asset": asset, "links": links}
-
-
-def asset(filename: str) -> str:
-    """A static URL that changes when the file does: WeChat's browser caches hard."""
-    path = Path(current_app.static_folder or "") / filename
-    try:
-        version = int(path.stat().st_mtime)
-    except OSError:
-        version = 0
-    return url_for("static", filename=filename, v=version)
+    # `asset`: a static URL that changes when the file does (WeChat's browser caches hard).
+    return {"asset": assets.url, "links": links}
 
 
 @bp.app_template_filter("beijing")

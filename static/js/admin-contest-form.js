@@ -1,5 +1,7 @@
-/* Contest set-up form: changing the bank version reloads the quota inputs for that version;
- * ticking a unit in the tree ticks every unit under it (the server expands agencies anyway). */
+/* Contest set-up form: changing the bank version reloads the quota inputs for that version and
+ * keeps every other field as filled in; the chosen mode shows only its own settings (without
+ * scripts both show, each headed with its mode); ticking a unit in the tree ticks every unit
+ * under it (the server expands agencies anyway). */
 (function () {
   "use strict";
   var all = window.QuizPage.all;
@@ -7,18 +9,27 @@
   var version = document.querySelector("[data-reload]");
   if (version) {
     version.addEventListener("change", function () {
-      var form = version.form;
       var params = new URLSearchParams();
-      ["title", "bank_version", "count", "seed", "scheduled_at"].forEach(function (name) {
-        var field = form.elements[name];
-        if (field && field.value) params.set(name, field.value);
+      new FormData(version.form).forEach(function (value, name) {
+        // The quotas name the old version's categories; the token never goes in a URL.
+        if (name === "csrf_token" || name.indexOf("quota-") === 0) return;
+        params.append(name, value);
       });
-      all("input[name=units]:checked", form).forEach(function (box) {
-        params.append("units", box.value);
-      });
+      params.set("reloaded", "1");
       window.location.search = params.toString();
     });
   }
+
+  var picks = all("[data-mode-pick]");
+  function showMode() {
+    var chosen = picks.filter(function (radio) { return radio.checked; })[0];
+    if (!chosen) return;
+    all("[data-mode-section]").forEach(function (section) {
+      section.hidden = section.dataset.modeSection !== chosen.value;
+    });
+  }
+  picks.forEach(function (radio) { radio.addEventListener("change", showMode); });
+  showMode();
 
   all("[data-tree]").forEach(function (tree) {
     var rows = all("[data-depth]", tree);

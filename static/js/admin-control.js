@@ -137,7 +137,30 @@
     } else {
       button.addEventListener("click", function () { kick(member); });
     }
+    var release = row.querySelector(".release");
+    if (member.released) {
+      li.classList.add("is-released");
+      release.hidden = false;
+      release.disabled = true;
+      release.textContent = S.released;
+    } else if (member.releasable) {
+      release.hidden = false;
+      release.addEventListener("click", function () { releaseSeat(member); });
+    }
     return row;
+  }
+
+  /* A POST with the page's CSRF token (not a socket event): the seat's token is revoked. */
+  function releaseSeat(member) {
+    if (!window.confirm(fmt("confirm_release", { name: member.name }))) return;
+    var url = root.dataset.releaseUrl.replace("/0/release", "/" + member.id + "/release");
+    fetch(url, { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": root.dataset.csrf } })
+      .then(function (r) { return r.json(); })
+      .then(function (ack) {
+        if (!ack || !ack.ok) { showError(fmt("control_failed", { message: ack ? ack.message : "" })); return; }
+        renderRoster(ack.roster);
+      })
+      .catch(function () { showError(fmt("control_failed", { message: "" })); });
   }
 
   function kick(member) {

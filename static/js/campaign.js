@@ -112,40 +112,21 @@
   function showJoin() {
     var info = state.info;
     $("member-no-field").hidden = !info.roster_bound;
-    var list = $("branch-list");
-    clear(list);
-    var groups = {};
-    var order = [];
-    info.branches.forEach(function (b) {
-      var key = b.path.join(" / ");
-      if (!groups[key]) { groups[key] = []; order.push(key); }
-      groups[key].push(b);
-    });
-    order.forEach(function (key) {
-      var box = el("div", "branch-group");
-      if (key) box.appendChild(el("p", "branch-group-title", key));
-      groups[key].forEach(function (b) {
-        var label = el("label", "branch-choice");
-        var input = el("input");
-        input.type = "radio"; input.name = "branch"; input.value = b.id;
-        label.appendChild(input);
-        label.appendChild(el("span", null, b.name));
-        box.appendChild(label);
-      });
-      list.appendChild(box);
-    });
+    window.QuizBranches.render(info.branches.map(function (b) {
+      return { id: b.id, name: b.name, group: b.path.join(" / ") };
+    }));
     show("screen-join");
   }
 
   $("join-form").addEventListener("submit", function (event) {
     event.preventDefault();
-    var picked = document.querySelector('input[name="branch"]:checked');
+    var picked = window.QuizBranches.chosen();
     var name = $("name").value.trim();
     $("join-error").textContent = "";
     if (!name) { $("join-error").textContent = S.refusals.name_required; return; }
-    if (!picked) { $("join-error").textContent = S.refusals.no_such_branch; return; }
+    if (!picked) { $("join-error").textContent = S.refusals.no_such_branch; window.QuizBranches.focus(); return; }
     $("join-btn").disabled = true;
-    api("POST", "/join", { name: name, branch_id: Number(picked.value), member_no: $("member-no").value.trim(),
+    api("POST", "/join", { name: name, branch_id: Number(picked), member_no: $("member-no").value.trim(),
                            device: device() })
       .then(function (res) {
         $("join-btn").disabled = false;
@@ -505,9 +486,8 @@
       clear(fb);
       if (!res.ok) { fb.className = "practice-feedback"; fb.appendChild(el("p", null, res.message)); fb.hidden = false; return; }
       fb.className = "practice-feedback " + (res.correct ? "is-right" : "is-wrong");
-      fb.appendChild(el("p", "review-mark", res.correct ? S.right : S.wrong));
-      var names = q.options.filter(function (o) { return res.correct_ids.indexOf(o.id) >= 0; }).map(function (o) { return o.text; });
-      fb.appendChild(el("p", null, S.correct_answer + "：" + names.join("、")));
+      fb.appendChild(el("p", "review-mark", res.verdict + "。"));
+      fb.appendChild(el("p", null, fmt("answer_line", { answer: res.answer_text })));
       if (res.explanation) fb.appendChild(el("p", "explain", res.explanation));
       if (res.source) fb.appendChild(el("p", "source", fmt("source", { source: res.source })));
       fb.hidden = false;

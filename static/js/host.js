@@ -83,12 +83,22 @@
     setConn("connecting");
     socket.on("connect", function () { setConn("connected"); watch(); });
     socket.on("disconnect", function () { setConn("disconnected"); });
-    socket.on("connect_error", function () {
+    socket.on("connect_error", function (err) {
       setConn("disconnected");
+      // Refused because the server was busy (a database hiccup): try again shortly.
+      if (err && err.data && err.data.retry) {
+        setTimeout(function () { socket.connect(); }, 1000 + Math.random() * 2000);
+        return;
+      }
       // Refused by the server (the organizer session ended), not a network failure.
       if (!socket.active) toast(S.login_required);
     });
     socket.on("phase", function (p) { applyPayload(p, false); });
+    // After a message-queue outage: the current phase (a gap takes a fresh snapshot).
+    socket.on("resync", function (p) { applyPayload(p, false); });
+    socket.on("time_credit", function (c) {
+      if (c && typeof c.seconds === "number") toast(fmt("time_credit", { s: c.seconds }));
+    });
     socket.on("joined", applyJoined);
     socket.on("progress", applyProgress);
   }
@@ -163,9 +173,9 @@
     });
   }
 
-  function optionLabel(q, opt, index) {
-    if (q.type === "judge") return opt.id === "T" ? "✓" : "✗";
-    return opt.id || LETTERS.charAt(index);
+  /* The option's mark (letter, colour, shape): phones show the same one, judge questions too. */
+  function optionMark(opt, index) {
+    return P.mark(opt.letter || LETTERS.charAt(index), "sq-letter");
   }
 
   function progressText(p) {
@@ -184,8 +194,8 @@
     list.className = "sq-options" + (q.type === "judge" ? " sq-options-judge" : "") +
       (q.options.length > 4 ? " sq-options-many" : "");
     q.options.forEach(function (opt, i) {
-      var item = el("li", "sq-option sq-option-" + i);
-      item.appendChild(el("span", "sq-letter", optionLabel(q, opt, i)));
+      var item = el("li", "sq-option sq-option-" + i + " place-" + i);
+      item.appendChild(optionMark(opt, i));
       item.appendChild(el("span", "sq-text", opt.text));
       list.appendChild(item);
     });
@@ -235,8 +245,8 @@
     list.textContent = "";
     q.options.forEach(function (opt, i) {
       var count = dist[opt.id] || 0;
-      var item = el("li", "dist-row" + (correct.indexOf(opt.id) >= 0 ? " is-correct" : ""));
-      item.appendChild(el("span", "sq-letter", optionLabel(q, opt, i)));
+      var item = el("li", "dist-row place-" + i + (correct.indexOf(opt.id) >= 0 ? " is-correct" : ""));
+      item.appendChild(optionMark(opt, i));
       var body = el("span", "dist-body");
       body.appendChild(el("span", "dist-text", opt.text));
       var track = el("span", "dist-track");
@@ -244,7 +254,10 @@
       track.appendChild(bar);
       body.appendChild(track);
       item.appendChild(body);
-      item.appendChild(el("span", "dist-count", fmt("people", { n: count })));
+      var figures = el("span", "dist-figures");
+      figures.appendChild(el("span", "dist-percent", Math.round((count / answered) * 100) + "%"));
+      figures.appendChild(el("span", "dist-count", fmt("people", { n: count })));
+      item.appendChild(figures);
       list.appendChild(item);
       bar.setAttribute("data-width", String((count / answered) * 100));
     });
@@ -327,13 +340,13 @@
     var before = new Map();
     state.raceRows.forEach(function (row, id) { before.set(id, row.getBoundingClientRect().top); });
     var keep = new Set(), fresh = [];
-    sorted.forEach(function (b) {
+    sorted.forEach(function (b, i) {
       var row = state.raceRows.get(b.id);
       if (!row) { row = makeRaceRow(); state.raceRows.set(b.id, row); fresh.push(row); }
       keep.add(b.id);
       row.classList.toggle("is-top", b.rank <= 3 && Number(b.metric) > 0);
       row.setAttribute("data-rank", String(b.rank));
-      row.querySelector(".race-rank").textContent = String(b.rank);
+      showRank(row.querySelector(".race-rank"), b, sorted[i - 1]);
       row.querySelector(".race-name").textContent = b.name;
       row.querySelector(".race-sub").textContent = branchSub(b);
       row.querySelector(".race-value").textContent = number(b.metric);
@@ -366,13 +379,27 @@
     });
   }
 
+  /* A shared rank is shown once, on the first row of the tie, marked 并列; the rows after it
+   * leave the number out (not "2, 2, 2"). */
+  function showRank(node, row, previous) {
+    var continued = previous && previous.rank === row.rank;
+    node.textContent = continued ? "" : String(row.rank);
+    node.classList.toggle("is-tied", !!row.tied);
+    node.classList.toggle("is-tie-continued", !!continued);
+    if (row.tied && !continued) node.appendChild(el("span", "tie-tag", S.tied));
+    if (row.tied) node.setAttribute("aria-label", fmt("tied_rank", { rank: row.rank }));
+    else node.removeAttribute("aria-label");
+  }
+
   function renderTopMembers(members) {
     var list = $("top-members");
     list.textContent = "";
     if (!members.length) list.appendChild(el("li", "muted", S.nobody));
-    members.slice(0, 10).forEach(function (m) {
+    members.slice(0, 10).forEach(function (m, i) {
       var item = el("li", "member-row" + (m.rank <= 3 && m.score > 0 ? " is-top" : ""));
-      item.appendChild(el("span", "member-rank", String(m.rank)));
+      var rank = el("span", "member-rank");
+      showRank(rank, m, members[i - 1]);
+      item.appendChild(rank);
       var who = el("span", "member-who");
       who.appendChild(el("span", "member-name", m.name));
       who.appendChild(el("span", "member-branch", m.branch));
@@ -405,11 +432,13 @@
     entries.forEach(function (entry, i) {
       var d = describe(entry);
       var item = el("li", "podium-place podium-" + (i + 1));
+      item.style.setProperty("--place", String(i));
       item.appendChild(el("span", "podium-name", d.name));
       item.appendChild(el("span", "podium-sub", d.sub));
       item.appendChild(el("span", "podium-value mono", d.value));
       var step = el("span", "podium-step");
       step.appendChild(el("span", "podium-rank", String(entry.rank || i + 1)));
+      if (entry.tied) step.appendChild(el("span", "tie-tag", S.tied));
       item.appendChild(step);
       list.appendChild(item);
     });

@@ -43,7 +43,20 @@
 
   function setText(id, text) { $(id).textContent = text == null ? "" : text; }
 
+  /* An option's mark in the hall's one option language: its letter (the payload's `letter`),
+   * with the colour and shape of its place (CSS .mark-0 … .mark-5), the same on screen and phone. */
+  function mark(letter, extra) {
+    var index = Math.max(0, "ABCDEFGH".indexOf(letter));
+    var node = el("span", "mark mark-" + index + (extra ? " " + extra : ""));
+    var shape = el("span", "mark-shape");
+    shape.setAttribute("aria-hidden", "true");
+    node.appendChild(shape);
+    node.appendChild(el("span", "mark-letter", letter));
+    return node;
+  }
+
   window.QuizPage = {
-    S: S, $: $, json: json, fmt: fmt, all: all, refusalText: refusalText, el: el, setText: setText
+    S: S, $: $, json: json, fmt: fmt, all: all, refusalText: refusalText, el: el, setText: setText,
+    mark: mark
   };
 })();

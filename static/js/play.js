@@ -10,7 +10,20 @@
   var params = new URLSearchParams(location.search);
   var ANSWER_TIMEOUT_MS = 8000;
   var NAME_MAX = 20;
-  var RADIO_LIST_MAX = 12; // more branches than this go in a <select>
+  var RETRY_FIRST_MS = 500, RETRY_MAX_MS = 8000, JOIN_TRIES = 8;
+
+  /* A refusal the server asks us to repeat (busy, a database hiccup): the phone retries by
+   * itself, keeping the question and the choice, instead of showing an error for good. */
+  function retryable(ack) {
+    return !!ack && !ack.ok && (ack.retry === true || ack.reason === "server_error" || ack.reason === "busy");
+  }
+
+  /* Doubling from 0.5 s up to 8 s, each wait between half and one and a half of that, so a
+   * room of phones refused together does not come back together. */
+  function backoffMs(tries) {
+    var base = Math.min(RETRY_FIRST_MS * Math.pow(2, Math.max(tries - 1, 0)), RETRY_MAX_MS);
+    return base * (0.5 + Math.random());
+  }
 
   // ---- small helpers ------------------------------------------------------------------
   function fillAll(name, text) {
@@ -157,7 +170,7 @@
     state.contest = null;
     $("branch-field").hidden = true;
     $("member-no-field").hidden = true;
-    setText("pin-msg", S.contest_loading);
+    pinMsg(S.contest_loading, false);
     fetch(app.getAttribute("data-api").replace("PIN", encodeURIComponent(pin)), {
       headers: { Accept: "application/json" }, credentials: "same-origin"
     }).then(function (res) {
@@ -167,13 +180,13 @@
     }).then(function (data) {
       if (ticket !== lookupSeq) return;
       if (data.notFound) {
-        setText("pin-msg", S.contest_not_found);
+        pinMsg(S.contest_not_found, true);
         showPinField(true);
         $("join-contest").hidden = true;
         return;
       }
       state.contest = data;
-      setText("pin-msg", data.phase === "finished" ? S.contest_closed : "");
+      pinMsg(data.phase === "finished" ? S.contest_closed : "", true);
       setText("join-contest-title", data.title);
       setText("join-contest-pin", data.pin);
       $("join-contest").hidden = false;
@@ -181,8 +194,16 @@
       $("member-no-field").hidden = !data.roster_bound;
       renderBranches(data.branches || []);
     }).catch(function () {
-      if (ticket === lookupSeq) setText("pin-msg", S.network_error);
+      if (ticket === lookupSeq) pinMsg(S.network_error, true);
     });
+  }
+
+  /* The PIN's line: a problem with it is shown as prominently as the form's own errors. */
+  function pinMsg(text, isError) {
+    var node = $("pin-msg");
+    node.textContent = text || "";
+    node.classList.toggle("form-error", !!(text && isError));
+    node.setAttribute("role", text && isError ? "alert" : "status");
   }
 
   function showPinField(visible) {
@@ -190,64 +211,9 @@
     $("join-contest-pinline").hidden = visible;
   }
 
-  /* Branches under their agency, in the server's order; branches without one come last. */
-  function groupByParent(branches) {
-    var groups = [], byName = {};
-    branches.forEach(function (b) {
-      var key = b.parent || "";
-      if (!byName.hasOwnProperty(key)) { byName[key] = { parent: key, items: [] }; groups.push(byName[key]); }
-      byName[key].items.push(b);
-    });
-    return groups.filter(function (g) { return g.parent; }).concat(groups.filter(function (g) { return !g.parent; }));
-  }
-
   function renderBranches(branches) {
-    var list = $("branch-list"), select = $("branch-select");
-    list.textContent = "";
-    select.textContent = "";
-    var groups = groupByParent(branches);
-    var titled = groups.length > 1 || (groups[0] && groups[0].parent);
-    var useSelect = branches.length > RADIO_LIST_MAX;
-    list.hidden = useSelect;
-    select.hidden = !useSelect;
-    if (useSelect) {
-      var blank = el("option", null, S.branch_required);
-      blank.value = "";
-      select.appendChild(blank);
-    }
-    groups.forEach(function (g) {
-      var box = useSelect ? el("optgroup") : el("div", "branch-group");
-      if (useSelect) box.label = g.parent || S.no_parent;
-      else if (titled) box.appendChild(el("p", "branch-group-title", g.parent || S.no_parent));
-      g.items.forEach(function (b) {
-        if (useSelect) {
-          var opt = el("option", null, b.name);
-          opt.value = String(b.id);
-          box.appendChild(opt);
-          return;
-        }
-        var label = el("label", "branch-choice");
-        var input = el("input");
-        input.type = "radio";
-        input.name = "branch";
-        input.value = String(b.id);
-        label.appendChild(input);
-        label.appendChild(el("span", null, b.name));
-        box.appendChild(label);
-      });
-      (useSelect ? select : list).appendChild(box);
-    });
-    if (branches.length === 1) {
-      var only = list.querySelector("input");
-      if (only) only.checked = true;
-    }
+    window.QuizBranches.render(branches.map(function (b) { return { id: b.id, name: b.name, group: b.parent }; }));
     $("branch-field").hidden = branches.length === 0;
-  }
-
-  function chosenBranch() {
-    if (!$("branch-select").hidden) return $("branch-select").value;
-    var checked = $("branch-list").querySelector("input:checked");
-    return checked ? checked.value : "";
   }
 
   function onJoinSubmit(event) {
@@ -263,8 +229,8 @@
     if (!name) { error.textContent = S.refusals.name_required; return $("name").focus(); }
     if (Array.from(name).length > NAME_MAX) { error.textContent = S.name_too_long; return $("name").focus(); }
     if (state.contest.roster_bound && !memberNo) { error.textContent = S.member_no_required; return $("member-no").focus(); }
-    var branch = chosenBranch();
-    if (!branch) { error.textContent = S.branch_required; return; }
+    var branch = window.QuizBranches.chosen();
+    if (!branch) { error.textContent = S.branch_required; return window.QuizBranches.focus(); }
 
     var payload = { pin: pin, name: name, branch_id: Number(branch) };
     if (state.contest.roster_bound) payload.member_no = memberNo;
@@ -272,11 +238,33 @@
     $("join-btn").textContent = S.joining;
     state.pin = pin;
     state.token = null;
+    // One id per join, kept until it is acked: a join re-sent after a lost ack gets its seat back.
+    if (!state.joinId) state.joinId = randomId();
+    payload.join_id = state.joinId;
+    sendJoin(payload, 1);
+  }
+
+  function randomId() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.from(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  function sendJoin(payload, tries) {
+    var error = $("join-error");
     connect().timeout(10000).emit("join", payload, function (err, ack) {
+      if (!err && retryable(ack) && tries < JOIN_TRIES) {
+        error.textContent = S.join_retrying;
+        setTimeout(function () { sendJoin(payload, tries + 1); }, backoffMs(tries));
+        return;
+      }
       $("join-btn").disabled = false;
       $("join-btn").textContent = S.join;
       if (err) { error.textContent = S.network_error; return; }
-      if (!ack || !ack.ok) { error.textContent = refusalText(ack); return; }
+      if (!ack || !ack.ok) { state.joinId = null; error.textContent = refusalText(ack); return; }
+      state.joinId = null;
+      error.textContent = "";
+      var pin = payload.pin;
       state.token = ack.token;
       store.set(KEY.token(pin), ack.token);
       store.set(KEY.lastPin, pin);
@@ -315,6 +303,16 @@
     socket.io.on("reconnect_attempt", function () { setConn("disconnected"); });
     socket.on("phase", function (p) { applyPayload(p, "phase"); });
     socket.on("snapshot", function (p) { applyPayload(p, "snapshot"); });
+    // After a message-queue outage the server sends the current phase to every phone.
+    socket.on("resync", function (p) {
+      applyPayload(p, "resync");
+      if (state.pending) setTimeout(sendPending, backoffMs(1));
+    });
+    socket.on("time_credit", function (c) {
+      if (c && typeof c.seconds === "number") notice(fmt("time_credit", { s: c.seconds }));
+    });
+    // A resume that met a passing fault on the server: ask again for the snapshot, later.
+    socket.on("retry", function () { setTimeout(function () { requestSync(1); }, backoffMs(1)); });
     socket.on("session_ended", function (data) {
       endSession((data && (data.message || S.refusals[data.reason])) || S.session_ended);
     });
@@ -344,10 +342,17 @@
     showJoin(message || S.session_ended);
   }
 
-  function requestSync() {
+  function requestSync(tries) {
     if (!state.socket || !state.socket.connected) return;
+    tries = tries || 1;
     state.socket.timeout(ANSWER_TIMEOUT_MS).emit("sync", {}, function (err, ack) {
-      if (!err && ack && ack.ok && ack.snapshot) applyPayload(ack.snapshot, "snapshot");
+      if (!err && ack && ack.ok && ack.snapshot) return applyPayload(ack.snapshot, "snapshot");
+      if (!err && ack && (ack.reason === "unknown_token" || ack.reason === "kicked")) {
+        return endSession(ack.message || S.refusals[ack.reason]);
+      }
+      if ((err || retryable(ack)) && tries < JOIN_TRIES) {
+        setTimeout(function () { requestSync(tries + 1); }, backoffMs(tries));
+      }
     });
   }
 
@@ -357,8 +362,11 @@
     if (typeof p.server_now === "number") state.offset = p.server_now - Date.now();
     if (state.seq !== null) {
       if (p.seq < state.seq) return;
-      if (p.seq === state.seq && kind === "phase") return;
+      if (p.seq === state.seq && kind !== "snapshot") return;
+      // A gap: some phase never reached us; our own part (answer, score) comes with a snapshot.
+      // After a resync every phone asks at once, so those spread their asks over 2 s.
       if (kind === "phase" && p.seq > state.seq + 1) requestSync();
+      if (kind === "resync" && p.seq > state.seq + 1) setTimeout(requestSync, Math.random() * 2000);
     }
     state.seq = p.seq;
     state.payload = p;
@@ -392,9 +400,19 @@
   }
 
   // ---- question -------------------------------------------------------------------------------
+  /* Shuffled only where the contest asks for it (no shared screen): then no letters either. */
+  function shuffled() {
+    var p = state.payload;
+    return !!(p && p.contest && p.contest.shuffle);
+  }
+
   function orderedOptions(q) {
-    if (q.type === "judge" || !state.me || typeof state.me.seed !== "number") return q.options.slice();
+    if (!shuffled() || q.type === "judge" || !state.me || typeof state.me.seed !== "number") return q.options.slice();
     return shuffle(q.options, state.me.seed, q.position);
+  }
+
+  function lettered(opt) {
+    return !shuffled() && typeof opt.letter === "string";
   }
 
   function remainingMs(q, p) {
@@ -431,6 +449,10 @@
       if (multiple) {
         button.setAttribute("aria-pressed", picked.indexOf(opt.id) >= 0 ? "true" : "false");
         button.appendChild(el("span", "option-check"));
+      }
+      if (lettered(opt)) {
+        button.classList.add("option-lettered", "place-" + "ABCDEFGH".indexOf(opt.letter));
+        button.appendChild(P.mark(opt.letter));
       }
       button.appendChild(el("span", "option-text", opt.text));
       button.disabled = closed || !!p.paused;
@@ -473,7 +495,11 @@
     var list = $("q-chosen");
     list.textContent = "";
     q.options.forEach(function (opt) {
-      if (choice.indexOf(opt.id) >= 0) list.appendChild(el("li", null, opt.text));
+      if (choice.indexOf(opt.id) < 0) return;
+      var item = el("li");
+      if (lettered(opt)) item.appendChild(P.mark(opt.letter));
+      item.appendChild(el("span", "option-text", opt.text));
+      list.appendChild(item);
     });
     if (record && record.status === "ok") answerStatus("ok");
     else if (record) answerStatus("refused", record.message);
@@ -483,7 +509,7 @@
   /* The answered panel's line: sending → ok, or retrying/offline until the ack comes. */
   function answerStatus(which, message) {
     var text = {
-      sending: S.submitting, retrying: S.retrying, offline: S.offline_pending,
+      sending: S.submitting, retrying: S.retrying, busy: S.busy_retrying, offline: S.offline_pending,
       ok: S.submitted, refused: message
     }[which];
     if (state.screen !== "question") return;
@@ -522,11 +548,14 @@
     state.socket.timeout(ANSWER_TIMEOUT_MS).emit("answer", payload, function (err, ack) {
       if (attempt !== state.attempt || pending !== state.pending) return;
       state.sending = false;
-      if (err) {
+      if (err || retryable(ack)) {
+        // No ack in time, or the server could not take it now: the answer stays pending (and
+        // stored) and goes again, until it gets an ok or a final refusal (e.g. too late).
         pending.retried = true;
+        pending.tries = (pending.tries || 0) + 1;
         store.set(KEY.pending(state.pin), pending);
-        answerStatus("retrying");
-        setTimeout(sendPending, 500);
+        answerStatus(err ? "retrying" : "busy");
+        setTimeout(sendPending, err ? 500 : backoffMs(pending.tries));
         return;
       }
       onAnswerAck(pending, ack || {});
@@ -638,6 +667,7 @@
       var isRight = correct.indexOf(opt.id) >= 0, isMine = mine.indexOf(opt.id) >= 0;
       var item = el("li", "reveal-option" + (isRight ? " is-correct" : "") + (isMine ? " is-mine" : ""));
       item.appendChild(el("span", "reveal-mark", isRight ? "✓" : isMine ? "✗" : ""));
+      if (lettered(opt)) item.appendChild(P.mark(opt.letter));
       item.appendChild(el("span", "option-text", opt.text));
       if (isMine) item.appendChild(el("span", "mine-tag", S.your_choice));
       list.appendChild(item);
@@ -676,12 +706,12 @@
     var s = state.standing;
     var score = s ? s.score : state.me && state.me.score;
     setText(prefix + "-score", typeof score === "number" ? fmt("points", { points: score }) : "");
-    setText(prefix + "-rank", s && s.rank ? fmt("rank", { rank: s.rank }) : "");
+    setText(prefix + "-rank", s && s.rank ? fmt(s.tied ? "tied_rank" : "rank", { rank: s.rank }) : "");
     setText(prefix + "-of", s && s.of ? fmt("rank_of", { of: s.of }) : "");
     setText(prefix + "-correct", s && typeof s.correct === "number" ? fmt("correct_count", { correct: s.correct }) : "");
     var branch = s && s.branch;
     $(prefix + "-branch").hidden = !(branch && branch.rank);
-    setText(prefix + "-branch", branch && branch.rank ? fmt("branch_rank", branch) : "");
+    setText(prefix + "-branch", branch && branch.rank ? fmt(branch.tied ? "branch_rank_tied" : "branch_rank", branch) : "");
     setText(prefix + "-status", s ? "" : S.standing_loading);
   }
 
@@ -712,7 +742,7 @@
       state.contest = null;
       $("join-contest").hidden = true;
       $("branch-field").hidden = true;
-      setText("pin-msg", "");
+      pinMsg("", false);
       if (pin.length >= 4) lookupTimer = setTimeout(function () { lookup(pin, false); }, 400);
     });
     $("pin-change").addEventListener("click", function () { showPinField(true); $("pin").focus(); });

@@ -3,7 +3,7 @@
 fails when one is not):
 
 `home` the contest list · `banks` question banks · `contests` set-up and the contest page ·
-`control` live control · `users` accounts · `orgs` the organisation tree · `results` result
+`control` live control · `audit` the organizers' action log · `users` accounts · `orgs` the organisation tree · `results` result
 pages and report downloads · `flags` a campaign's fair-play review. `console` holds the
 blueprint and the downloads they share.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from . import banks, contests, control, flags, home, orgs, results, users  # noqa: F401
+from . import audit, banks, contests, control, flags, home, orgs, results, users  # noqa: F401
 from .console import bp
 
 # `admin` carries most pages; orgs and results keep their own blueprints (and endpoint names).

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from ... import uploads
+from ... import audit, uploads
 from ...auth import role_required
 from ...banks import (
     ParsedBank,
@@ -22,7 +22,9 @@ from ...banks import (
     template_workbook,
 )
 from ...banks.check import CheckReport, check_banks, coverage_rows
+from ...banks.parsed import field_label
 from ...banks.template import workbook_bytes
+from ...banks.text import split_note
 from ...extensions import db
 from ...models import Bank, BankVersion, Question
 from ...questions import question_type
@@ -54,6 +56,8 @@ def upload() -> str | Response | tuple[str, int]:
     if bank is None:
         return render_template("admin/bank_errors.html", filename=name, errors=errors), 422
     version, created = store_bank(db.session, bank)
+    summary = f"{name}：{bank.title} 第 {version.number} 版，{len(bank.questions)} 题"
+    audit.record("bank.upload", detail=summary + ("" if created else "（内容相同，未新建版本）"))
     db.session.commit()
     if created:
         flash(
@@ -62,6 +66,9 @@ def upload() -> str | Response | tuple[str, int]:
         )
     else:
         flash(f"内容与第 {version.number} 版相同，未新建版本。", "ok")
+    if bank.cleaned:  # what the import changed by itself, as `banks load` prints it
+        notes = [(field_label(key), key, what) for key, what in map(split_note, bank.cleaned)]
+        return render_template("admin/bank_notes.html", filename=name, version=version, notes=notes)
     return redirect(url_for("admin.bank_version", slug=bank.slug, number=version.number))
 
 
@@ -137,6 +144,7 @@ def preview(q: Question, titles: dict[str, str]) -> dict[str, object]:
 @role_required("organizer")
 def export_bank_yaml(slug: str, number: int) -> Response:
     version = _version_or_404(slug, number)
+    _exported(version, "YAML")
     return download(export_yaml(version).encode(), f"{slug}-v{number}.yaml", "application/x-yaml")
 
 
@@ -144,7 +152,15 @@ def export_bank_yaml(slug: str, number: int) -> Response:
 @role_required("organizer")
 def export_bank_xlsx(slug: str, number: int) -> Response:
     version = _version_or_404(slug, number)
+    _exported(version, "Excel")
     return download(export_xlsx(version), f"{slug}-v{number}.xlsx", XLSX)
+
+
+def _exported(version: BankVersion, kind: str) -> None:
+    audit.record(
+        "report.export", detail=f"导出题库 {version.bank.slug} 第 {version.number} 版（{kind}）"
+    )
+    db.session.commit()
 
 
 @bp.route("/banks/template.xlsx")

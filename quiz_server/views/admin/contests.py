@@ -1,206 +1,117 @@
-"""Contests in the console: the set-up form (bank version, draw rule with quotas and a recorded
-seed, timing, scoring, ranking metric, branches from the tree) and the contest page."""
+"""Contests in the console: the set-up form (new, and edit before the start), archive and
+delete, and the contest page with its join QR code and printable A4 poster."""
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+import segno
 from flask import flash, redirect, render_template, request, url_for
+from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from ... import links
+from ... import audit, contest_setup, links
 from ...auth import role_required
-from ...campaign import Rules, rankings
-from ...campaign.rules import COUNTING, REVIEW
-from ...campaign.setup import create_campaign
-from ...campaign.setup import window as campaign_window
-from ...contests import ContestError, create_contest, settings_of
+from ...campaign import rankings
+from ...campaign.rules import COUNTING, REVIEW, TIME_MODES
+from ...contest_setup import ContestSpec
+from ...contests import ContestError, settings_of
 from ...draw import DIMENSIONS, DrawRule
 from ...extensions import db
-from ...models import Bank, BankVersion, Contest, Unit
+from ...live.rounds import SCHEDULE_GRACE
+from ...live.state import now
+from ...models import Bank, BankVersion, Contest
 from ...orgs import Tree
 from ...questions import QUESTION_TYPES
 from ...standings import METRICS
 from ..lookup import contest_or_404, is_campaign
-from ..site import BEIJING
-from .console import bp
-
-SEED_MAX = 2**31 - 1
-# (form name, settings path, label, low, high, default, step) for every number on the form.
-NUMBERS: list[tuple[str, tuple[str, str], str, float, float, float, float]] = [
-    ("question_seconds", ("timing", "question_seconds"), "每题作答时间（秒）", 5, 300, 20, 1),
-    ("reveal_seconds", ("timing", "reveal_seconds"), "揭晓答案停留（秒）", 3, 120, 8, 1),
-    ("leaderboard_seconds", ("timing", "leaderboard_seconds"), "排行榜停留（秒）", 3, 120, 8, 1),
-    ("base_points", ("scoring", "base_points"), "每题基础分", 10, 10000, 1000, 10),
-    ("speed_share", ("scoring", "speed_share"), "速度占比（0–1，越大越看重速度）", 0, 1, 0.5, 0.05),
-    ("streak_bonus", ("scoring", "streak_bonus"), "连对奖励（每连对一题）", 0, 5000, 100, 10),
-    ("streak_cap", ("scoring", "streak_cap"), "连对奖励上限（题）", 0, 50, 5, 1),
-]
-
-
-@dataclass
-class ContestSpec:
-    """What the form asked for, checked; `errors` holds every problem in plain Chinese."""
-
-    title: str = ""
-    version_id: int | None = None
-    rule: DrawRule | None = None
-    seed: int | None = None
-    settings: dict[str, Any] = field(default_factory=dict)
-    unit_ids: list[int] = field(default_factory=list)
-    roster_bound: bool = False
-    scheduled_at: datetime | None = None
-    campaign: Rules | None = None  # set when the organizer chose 网络竞答 (campaign) mode
-    errors: list[str] = field(default_factory=list)
-
-
-def parse_contest_form(form: Mapping[str, Any], tree: Tree) -> ContestSpec:
-    """Pure: the posted form → a spec and its errors. Picking an agency picks its branches."""
-    spec = ContestSpec(title=" ".join(str(form.get("title", "")).split())[:200])
-    if not spec.title:
-        spec.errors.append("请填写竞赛名称")
-    spec.version_id = _whole(form, "bank_version", 1, 2**31, spec.errors, "请选择题库版本")
-    spec.rule = _rule(form, spec.errors)
-    seed_text = str(form.get("seed", "")).strip()
-    if seed_text:
-        spec.seed = _whole(
-            form, "seed", 0, SEED_MAX, spec.errors, f"随机种子须为 0–{SEED_MAX} 的整数"
-        )
-    spec.settings = _settings(form, spec.errors)
-    spec.unit_ids = _branches(form, tree)
-    if not spec.unit_ids:
-        spec.errors.append("至少选择一个参赛党支部")
-    spec.roster_bound = form.get("roster_bound") == "1"
-    spec.scheduled_at = _when(str(form.get("scheduled_at", "")).strip(), spec.errors)
-    if form.get("mode") == "campaign":
-        spec.campaign = _campaign_rules(form, spec.errors)
-    return spec
-
-
-def _campaign_rules(form: Mapping[str, Any], errors: list[str]) -> Rules | None:
-    """The campaign part of the form: window in Beijing time, limits, timing, counting, review."""
-    start = str(form.get("campaign_start", "")).strip()
-    days = _whole(form, "campaign_days", 1, 366, errors, "活动天数须为 1–366 的整数")
-    per_day = _whole(form, "per_day", 1, 100, errors, "每天作答次数须为 1–100 的整数")
-    minutes = _whole(form, "attempt_minutes", 1, 180, errors, "每次作答限时须为 1–180 分钟")
-    counting, review = str(form.get("counting", "")), str(form.get("review", ""))
-    if counting not in COUNTING or review not in REVIEW:
-        errors.append("请选择计分方式和答案公布方式")
-    try:
-        starts_at, ends_at = campaign_window(start, days or 1, "Asia/Shanghai")
-    except ValueError:
-        errors.append("请填写活动开始日期")
-        return None
-    if None in (days, per_day, minutes) or counting not in COUNTING or review not in REVIEW:
-        return None
-    return Rules(
-        starts_at=starts_at, ends_at=ends_at, per_day=per_day, attempt_seconds=(minutes or 1) * 60,
-        counting=counting, review=review,
-    )  # fmt: skip
-
-
-def _whole(
-    form: Mapping[str, Any], name: str, low: int, high: int, errors: list[str], message: str
-) -> int | None:
-    text = str(form.get(name, "")).strip()
-    if not text.isdigit() or not low <= int(text) <= high:
-        errors.append(message)
-        return None
-    return int(text)
-
-
-def _rule(form: Mapping[str, Any], errors: list[str]) -> DrawRule | None:
-    count = _whole(form, "count", 1, 500, errors, "抽题数量须为 1–500 的整数")
-    quotas: dict[str, dict[Any, int]] = {name: {} for name in DIMENSIONS}
-    for key, value in form.items():
-        name, _, option = str(key).removeprefix("quota-").partition(":")
-        if not str(key).startswith("quota-") or name not in DIMENSIONS or not str(value).strip():
-            continue
-        if not str(value).strip().isdigit():
-            errors.append(f"{DIMENSIONS[name]}配额“{option}”须为非负整数")
-            continue
-        if int(value):
-            quotas[name][int(option) if name == "difficulty" and option.isdigit() else option] = (
-                int(value)
-            )
-    if count is None:
-        return None
-    return DrawRule(count=count, **quotas)
-
-
-def _settings(form: Mapping[str, Any], errors: list[str]) -> dict[str, Any]:
-    settings: dict[str, Any] = {"timing": {}, "scoring": {}}
-    for name, (group, key), label, low, high, default, step in NUMBERS:
-        text = str(form.get(name, "")).strip() or str(default)
-        try:
-            value = float(text)
-        except ValueError:
-            value = float("nan")
-        if not low <= value <= high:
-            errors.append(f"{label}须在 {low:g}–{high:g} 之间")
-            continue
-        settings[group][key] = value if step < 1 else int(value)
-    settings["timing"]["auto_advance"] = form.get("auto_advance") == "1"
-    metric = str(form.get("ranking_metric", ""))
-    if metric not in METRICS:
-        errors.append("请选择支部排名方式")
-    settings["ranking_metric"] = metric
-    return settings
-
-
-def _branches(form: Any, tree: Tree) -> list[int]:
-    picked = form.getlist("units") if hasattr(form, "getlist") else form.get("units", [])
-    ids = {int(v) for v in picked if str(v).isdigit() and int(v) in tree.units}
-    return sorted({b.id for uid in ids for b in tree.branches_under(uid) if b.kind == "branch"})
-
-
-def _when(text: str, errors: list[str]) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text).replace(tzinfo=BEIJING).astimezone(UTC)
-    except ValueError:
-        errors.append("计划开始时间格式不正确")
-        return None
+from ..site import BEIJING as BEIJING_TZ
+from .console import bp, download
+from .contest_form import NUMBERS, TIE_BREAKS, campaign_defaults, form_of, parse_contest_form
 
 
 @bp.route("/contests/new", methods=["GET", "POST"])
 @role_required("organizer")
 def new_contest() -> str | Response | tuple[str, int]:
-    tree = Tree.load(db.session)
-    versions = db.session.scalars(
-        select(BankVersion).join(Bank).order_by(Bank.slug, BankVersion.number.desc())
-    ).all()
     form: Mapping[str, Any] = request.form if request.method == "POST" else request.args
-    errors: list[str] = []
     if request.method == "POST":
-        spec = parse_contest_form(request.form, tree)
+        spec = parse_contest_form(request.form, Tree.load(db.session))
         contest = _create(spec) if not spec.errors else None
         if contest is not None:
             flash(f"已创建竞赛“{contest.title}”，竞赛码 {contest.pin}。", "ok")
             return redirect(url_for("admin.contest", contest_id=contest.id))
-        errors = spec.errors
+        return _form_page(form, spec.errors, None), 422
+    return _form_page(form, [], None)
+
+
+@bp.route("/contests/<int:contest_id>/edit", methods=["GET", "POST"])
+@role_required("organizer")
+def edit_contest(contest_id: int) -> str | Response | tuple[str, int]:
+    """The set-up form again, filled in, while the contest has not started (mode and PIN stay)."""
+    found = contest_or_404(contest_id)
+    if not contest_setup.not_started(db.session, found, now()):
+        flash("竞赛已开始，不能再修改设置；如不再使用，可将其归档。", "error")
+        return redirect(url_for("admin.contest", contest_id=found.id))
+    if request.method == "GET":
+        return _form_page(request.args if request.args else form_of(found), [], found)
+    form = {**request.form.to_dict(), "mode": found.mode}
+    posted = _Posted(form, request.form.getlist("units"))
+    spec = parse_contest_form(posted, Tree.load(db.session))
+    changed = _edit(found, spec) if not spec.errors else None
+    if changed is None:
+        return _form_page(posted, spec.errors, found), 422
+    flash("已保存修改。" if changed else "没有改动。", "ok")
+    return redirect(url_for("admin.contest", contest_id=found.id))
+
+
+class _Posted(dict[str, Any]):
+    """The posted fields with the mode pinned to the contest's, still offering `getlist`."""
+
+    def __init__(self, values: dict[str, Any], units: list[str]) -> None:
+        super().__init__(values)
+        self.units = units
+
+    def getlist(self, name: str) -> list[Any]:
+        return self.units if name == "units" else [self[name]] if name in self else []
+
+
+def _form_page(form: Mapping[str, Any], errors: list[str], editing: Contest | None) -> str:
+    versions = db.session.scalars(
+        select(BankVersion).join(Bank).order_by(Bank.slug, BankVersion.number.desc())
+    ).all()
     chosen = _chosen_version(form, versions)
-    page = render_template(
+    defaults = campaign_defaults()
+    return render_template(
         "admin/contest_new.html",
         versions=versions,
         version=chosen,
         pool=_pool(chosen),
         form=form,
-        tree=tree.depth_first(),
+        campaign_default=lambda name: form.get(name, defaults.get(name, "")),
+        sticky=_sticky(form) or bool(errors),
+        tree=Tree.load(db.session).depth_first(),
         numbers=NUMBERS,
         metrics=METRICS,
+        campaign_metrics=rankings.METRICS,
+        tie_breaks=range(1, TIE_BREAKS + 1),
         counting=COUNTING,
         review=REVIEW,
+        time_modes=TIME_MODES,
         errors=errors,
+        editing=editing,
         picked={int(v) for v in _getlist(form, "units") if str(v).isdigit()},
     )
-    return (page, 422) if errors else page
+
+
+def _sticky(form: Mapping[str, Any]) -> bool:
+    """The form shows what was sent (a reload, an edit, a refused post): a box left unticked
+    stays unticked instead of falling back to its default."""
+    return form.get("reloaded") == "1"
 
 
 def _getlist(form: Any, name: str) -> list[Any]:
@@ -230,41 +141,63 @@ def _pool(version: BankVersion | None) -> dict[str, list[tuple[Any, Any, int]]]:
 
 
 def _create(spec: ContestSpec) -> Contest | None:
-    version = db.session.get(BankVersion, spec.version_id)
-    if version is None or spec.rule is None:
-        spec.errors.append("请选择题库版本")
-        return None
-    branches = db.session.scalars(select(Unit).where(Unit.id.in_(spec.unit_ids))).all()
-    common: dict[str, Any] = {
-        "title": spec.title,
-        "bank_version": version,
-        "rule": spec.rule,
-        "branches": branches,
-    }
     try:
-        if spec.campaign is not None:
-            contest = create_campaign(
-                db.session,
-                **common,
-                rules=spec.campaign,
-                roster_bound=spec.roster_bound,
-                seed=spec.seed,
-            )
-        else:
-            contest = create_contest(
-                db.session,
-                **common,
-                settings=spec.settings,
-                seed=spec.seed,
-                roster_bound=spec.roster_bound,
-            )
+        contest = contest_setup.create_from_spec(db.session, spec)
     except (ContestError, ValueError) as err:
         db.session.rollback()
         spec.errors.append(str(err))
         return None
-    contest.scheduled_at = spec.scheduled_at
+    audit.record("contest.create", contest=contest, detail=f"竞赛码 {contest.pin}")
     db.session.commit()
     return contest
+
+
+def _edit(contest: Contest, spec: ContestSpec) -> list[str] | None:
+    try:
+        changed = contest_setup.edit_from_spec(db.session, contest, spec)
+    except (ContestError, ValueError) as err:
+        db.session.rollback()
+        spec.errors.append(str(err))
+        return None
+    if changed:
+        audit.record("contest.edit", contest=contest, detail="修改了：" + "、".join(changed))
+    db.session.commit()
+    return changed
+
+
+@bp.route("/contests/<int:contest_id>/archive", methods=["POST"])
+@role_required("organizer")
+def archive_contest(contest_id: int) -> Response:
+    """Archive (or bring back): hidden from the default list, every result kept."""
+    found = contest_or_404(contest_id)
+    back = request.form.get("restore") == "1"
+    contest_setup.archive(found, None if back else now())
+    audit.record("contest.unarchive" if back else "contest.archive", contest=found)
+    db.session.commit()
+    flash("已取消归档。" if back else "已归档：竞赛不再显示在默认列表中，成绩保留。", "ok")
+    return redirect(url_for("admin.contest", contest_id=found.id))
+
+
+@bp.route("/contests/<int:contest_id>/delete", methods=["POST"])
+@role_required("organizer")
+def delete_contest(contest_id: int) -> Response:
+    """Delete a contest that has not started, after the organizer ticked the confirmation."""
+    found = contest_or_404(contest_id)
+    if not contest_setup.not_started(db.session, found, now()):
+        flash("竞赛已开始，不能删除（成绩需要保留）；可将其归档。", "error")
+        return redirect(url_for("admin.contest", contest_id=found.id))
+    if request.form.get("confirm") != "1":
+        flash("请勾选“确认删除”后再删除。", "error")
+        return redirect(url_for("admin.contest", contest_id=found.id))
+    title = found.title
+    audit.record("contest.delete", contest=found, detail=f"竞赛码 {found.pin}")
+    contest_setup.delete_contest(db.session, found)
+    db.session.commit()
+    flash(f"已删除竞赛“{title}”。", "ok")
+    return redirect(url_for("admin.index"))
+
+
+# ---------------------------------------------------------------- the contest page
 
 
 @bp.route("/contests/<int:contest_id>")
@@ -273,12 +206,73 @@ def contest(contest_id: int) -> str:
     """The contest page: the settings of its own mode only, its links and its drawn questions."""
     found = contest_or_404(contest_id)
     rule = DrawRule.from_settings(found.settings.get("draw", {"count": len(found.questions)}))
+    moment = now()
     return render_template(
         "admin/contest.html",
         contest=found,
         rule=rule,
         dimensions=DIMENSIONS,
+        editable=contest_setup.not_started(db.session, found, moment),
+        schedule=_schedule_note(found, moment),
+        qr_svg=qr_svg(found),
         **(_campaign_facts(found) if is_campaign(found) else _live_facts(found)),
+    )
+
+
+def _schedule_note(contest: Contest, now: datetime) -> str:
+    """What the page says of the scheduled start: when it will start, or why it did not."""
+    when = contest.scheduled_at
+    if is_campaign(contest) or when is None:
+        return ""
+    local = when.astimezone(BEIJING_TZ).strftime("%Y-%m-%d %H:%M")
+    if contest.phase != "lobby":
+        return f"计划 {local}（北京时间）开始"
+    if when > now:
+        return f"将于 {local}（北京时间）自动开始"
+    if now - when <= SCHEDULE_GRACE:
+        return f"计划 {local}（北京时间）开始，即将自动开始"
+    return f"计划 {local}（北京时间）开始，已过时未自动开始，请在现场控制中手动开始"
+
+
+def qr_target(contest: Contest) -> str:
+    """What a contest's QR code carries: the campaign's phone page, or the live join page."""
+    if is_campaign(contest):
+        return links.absolute(links.campaign(contest.pin))
+    return links.join_url(contest.pin)
+
+
+def qr_svg(contest: Contest, scale: int = 6) -> Markup:
+    """The QR code as inline SVG (segno escapes the title it writes)."""
+    buffer = io.BytesIO()
+    segno.make(qr_target(contest), error="m").save(
+        buffer, kind="svg", scale=scale, border=2, xmldecl=False, svgns=True, omitsize=True,
+        title=qr_target(contest), svgclass="qr-code",
+    )  # fmt: skip
+    return Markup(buffer.getvalue().decode())  # noqa: S704  # segno's own SVG, its title escaped
+
+
+@bp.route("/contests/<int:contest_id>/qr.png")
+@role_required("organizer")
+def contest_qr_png(contest_id: int) -> Response:
+    """The QR code as a PNG file, to paste into a WeChat group or a slide."""
+    found = contest_or_404(contest_id)
+    buffer = io.BytesIO()
+    segno.make(qr_target(found), error="m").save(buffer, kind="png", scale=12, border=3)
+    return download(buffer.getvalue(), f"竞赛{found.pin}-二维码.png", "image/png")
+
+
+@bp.route("/contests/<int:contest_id>/poster")
+@role_required("organizer")
+def poster(contest_id: int) -> str:
+    """A one-page A4 poster (print it, or save it as PDF from the browser's print dialog)."""
+    found = contest_or_404(contest_id)
+    return render_template(
+        "admin/poster.html",
+        contest=found,
+        qr_svg=qr_svg(found, scale=10),
+        target=qr_target(found),
+        schedule=_schedule_note(found, now()),
+        campaign=settings_of(found).campaign,
     )
 
 
@@ -288,6 +282,7 @@ def _live_facts(contest: Contest) -> dict[str, Any]:
         "timing": settings_of(contest).timing,
         "scoring": settings_of(contest).scoring,
         "metric": METRICS.get(settings_of(contest).ranking_metric, ""),
+        "shuffle_options": settings_of(contest).shuffle_options,
         "join_url": links.join_url(contest.pin),
     }
 

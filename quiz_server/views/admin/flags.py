@@ -1,5 +1,7 @@
-"""A campaign's fair-play review: attempts with fast answers or a hidden page, devices used
-for several members or several devices for one, join bursts, and over-registered branches."""
+"""Fair-play review pages. A campaign's: attempts with fast answers or a hidden page, devices
+used for several members or several devices for one, join bursts, and over-registered
+branches. A live round's: the seat flags (second devices refused a roster seat, join bursts,
+repeated device ids), the same `fairplay` figures as the campaign page shows."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from ... import fairplay
 from ...auth import role_required
 from ...campaign import attempts, rankings
 from ...extensions import db
-from ...models import Attempt, Participant
+from ...models import Attempt, Contest, Participant
 from ..lookup import contest_or_404, is_campaign
 from .console import bp
 
@@ -39,13 +41,29 @@ def flags(contest_id: int) -> str:
         rules=rules,
         flagged=flagged,
         devices=attempts.attempts_by_device(db.session, contest),
-        second_devices=fairplay.second_devices(db.session, contest),
-        bursts=fairplay.bursts(db.session, contest),
-        burst_rule=(fairplay.BURST_SEATS, int(fairplay.BURST_WINDOW.total_seconds() // 60)),
-        join_devices=fairplay.repeated_devices(db.session, contest),
+        **_seat_flags(contest),
         over=[
             r
             for r in rankings.campaign_unit_rows(db.session, contest, "branch")
             if r["over_registered"]
         ],
     )
+
+
+@bp.route("/contests/<int:contest_id>/fairplay")
+@role_required("organizer")
+def live_flags(contest_id: int) -> str:
+    contest = contest_or_404(contest_id)
+    if is_campaign(contest):
+        abort(404)
+    return render_template("admin/live_flags.html", contest=contest, **_seat_flags(contest))
+
+
+def _seat_flags(contest: Contest) -> dict[str, object]:
+    """What admin/_seat_flags.html shows, for either mode."""
+    return {
+        "second_devices": fairplay.second_devices(db.session, contest),
+        "bursts": fairplay.bursts(db.session, contest),
+        "burst_rule": (fairplay.BURST_SEATS, int(fairplay.BURST_WINDOW.total_seconds() // 60)),
+        "join_devices": fairplay.repeated_devices(db.session, contest),
+    }

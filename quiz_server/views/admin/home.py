@@ -1,8 +1,9 @@
-"""The console's home page: every contest the account may see, with bank and account totals."""
+"""The console's home page: every contest the account may see (archived ones on their own
+list), with bank and account totals."""
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import render_template, request
 from flask_login import current_user
 from sqlalchemy import Select, func, select
 
@@ -16,7 +17,11 @@ from .console import bp
 @bp.route("/")
 @role_required("organizer", "secretary")
 def index() -> str:
-    contests = db.session.scalars(_visible_contests().order_by(Contest.id.desc())).all()
+    archived = request.args.get("archived") == "1"
+    shown = _visible_contests().where(
+        Contest.archived_at.is_not(None) if archived else Contest.archived_at.is_(None)
+    )
+    contests = db.session.scalars(shown.order_by(Contest.id.desc())).all()
     counts = dict(
         db.session.execute(
             select(Participant.contest_id, func.count())
@@ -28,7 +33,9 @@ def index() -> str:
         "banks": db.session.scalar(select(func.count()).select_from(Bank)) or 0,
         "users": db.session.scalar(select(func.count()).select_from(User)) or 0,
     }
-    return render_template("admin/index.html", contests=contests, joined=counts, totals=totals)
+    return render_template(
+        "admin/index.html", contests=contests, joined=counts, totals=totals, archived=archived
+    )
 
 
 def _visible_contests() -> Select:

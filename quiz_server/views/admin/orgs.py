@@ -9,7 +9,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from ... import uploads
+from ... import audit, uploads
 from ...auth import role_required
 from ...extensions import db
 from ...models import RosterEntry
@@ -42,6 +42,7 @@ def index() -> str | Response:
         found, errors = uploads.parse_org(name, upload.read(), orgfile.known_units(db.session))
         if found is not None:
             summary = orgfile.store(db.session, found)
+            audit.record("orgs.import", detail=f"{name}：{summary}")
             db.session.commit()
             flash(f"导入成功：{summary}。", "success")
             return redirect(url_for("orgs.index"))

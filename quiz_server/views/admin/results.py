@@ -12,7 +12,7 @@ from flask import Blueprint, abort, current_app, render_template
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ... import reports, standings
+from ... import audit, reports, standings
 from ...auth import role_required
 from ...contests import is_finished
 from ...extensions import db
@@ -50,7 +50,7 @@ def answers_visible(contest: Contest) -> bool:
 
 
 def _sheets(contest: Contest, scope: set[int] | None) -> list[reports.Sheet]:
-    sheets = reports.build(db.session, contest, scope)
+    sheets = reports.build(db.session, contest, scope, current_app.config["QUIZ"].clock())
     return sheets if answers_visible(contest) else [s for s in sheets if not s.answers]
 
 
@@ -97,6 +97,8 @@ def report_xlsx(contest_id: int) -> Response:
     contest = contest_or_404(contest_id)
     sheets = _sheets(contest, visible_branches(contest))
     name = reports.filename(contest, "成绩报表", datetime.now(UTC)) + ".xlsx"
+    audit.record("report.export", contest=contest, detail="成绩报表（Excel）")
+    db.session.commit()
     return download(reports.workbook_bytes(sheets), name, XLSX)
 
 
@@ -104,11 +106,15 @@ def report_xlsx(contest_id: int) -> Response:
 @role_required("organizer", "secretary")
 def report_csv(contest_id: int, sheet: str) -> Response:
     contest = contest_or_404(contest_id)
-    built = reports.build(db.session, contest, visible_branches(contest))
+    built = reports.build(
+        db.session, contest, visible_branches(contest), current_app.config["QUIZ"].clock()
+    )
     found = {s.key: s for s in built}
     if sheet not in found:
         abort(404)
     if found[sheet].answers and not answers_visible(contest):
         return render_template("errors/403.html", message=ANSWERS_LATER), 403  # type: ignore[return-value]  # Flask accepts a (body, status) pair
     name = reports.filename(contest, found[sheet].title, datetime.now(UTC)) + ".csv"
+    audit.record("report.export", contest=contest, detail=f"{found[sheet].title}（CSV）")
+    db.session.commit()
     return download(reports.csv_bytes(found[sheet]), name, "text/csv; charset=utf-8")

@@ -11,6 +11,7 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from ... import audit
 from ...auth import ROLES, begin_session, create_user, role_required, set_password
 from ...extensions import db
 from ...models import User
@@ -58,6 +59,9 @@ def users() -> str | Response:
                 form.role.data or "secretary",
                 (form.display_name.data or "").strip(),
             )
+            audit.record(
+                "user.create", detail=f"{user.username}（{ROLE_NAMES.get(user.role, user.role)}）"
+            )
             db.session.commit()
             flash(f"已创建账号 {user.username}。", "ok")
             return redirect(url_for("admin.user", user_id=user.id))
@@ -74,6 +78,7 @@ def user(user_id: int) -> str | Response:
     if form.validate_on_submit():
         problem = _apply_edit(account, form, tree)
         if problem is None:
+            audit.record("user.change", detail=_change_note(account, form))
             db.session.commit()
             if account.id == current_user.id and form.password.data:
                 begin_session(account, remember=False)  # the others end; this one goes on
@@ -106,6 +111,14 @@ def _apply_edit(account: User, form: EditUserForm, tree: Tree) -> str | None:
     ids = {int(v) for v in request.form.getlist("units") if v.isdigit() and int(v) in tree.units}
     account.units = [tree.units[i] for i in sorted(ids)] if role == "secretary" else []
     return None
+
+
+def _change_note(account: User, form: EditUserForm) -> str:
+    """What the audit log says of an account edit (never the password itself)."""
+    role = ROLE_NAMES.get(account.role, account.role)
+    units = "、".join(u.name for u in account.units) or "无"
+    password = "，已重设密码" if form.password.data else ""
+    return f"{account.username}：角色 {role}，负责单位 {units}{password}"
 
 
 def _organizers() -> int:

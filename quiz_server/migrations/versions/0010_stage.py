@@ -1,7 +1,7 @@
 """The stage contest: its rounds, its teams and its event log
 
-Revision ID: 0007
-Revises: 0005
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-02 00:40:00
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 import quiz_server.models
 
-revision = "0007"
-down_revision = "0005"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
