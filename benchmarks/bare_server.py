@@ -115,7 +115,9 @@ def contest(pin: str) -> Any:
 @socketio.on("join", namespace="/play")
 def on_join(data: dict[str, Any]) -> dict[str, Any]:
     join_room("contest")
-    join_room(f"p{secrets.randbelow(10**9)}")  # each member has a room of its own, as in quiz-server
+    join_room(
+        f"p{secrets.randbelow(10**9)}"
+    )  # each member has a room of its own, as in quiz-server
     return {"ok": True, "token": secrets.token_urlsafe(16), "snapshot": {**payload(), "me": data}}
 
 

@@ -41,9 +41,8 @@ sys.path.insert(0, str(HERE))
 
 import cluster  # noqa: E402
 from live_report import report  # noqa: E402
-from wsclient import ConnectRefused, SioSocket, open_socket  # noqa: E402
-
 from servers import login_cookie  # noqa: E402  (tests/, put on the path by cluster)
+from wsclient import ConnectRefused, SioSocket, open_socket  # noqa: E402
 
 HOST_USER, HOST_PASSWORD = "bench", "bench-password"
 
@@ -189,7 +188,7 @@ class Phone:
                 timeout=limit,
             )  # fmt: skip
             ack = await self.sock.call("join", hello, timeout=limit - (time.time() - started))
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             load.join_refused["timed_out"] += 1
             return
         except (ConnectRefused, aiohttp.ClientError, OSError) as err:
@@ -386,7 +385,10 @@ async def _wait_answers(q: Question, args: argparse.Namespace) -> None:
     hard = q.started + fanout_allowance + args.answer_window + args.ack_timeout + 30
     while q.resolved() < q.expected and time.time() < hard:
         quiet = time.time() - max(q.last_sent, q.started)
-        if time.time() > q.started + args.answer_window + fanout_allowance and quiet > args.ack_timeout:
+        if (
+            time.time() > q.started + args.answer_window + fanout_allowance
+            and quiet > args.ack_timeout
+        ):
             break
         await asyncio.sleep(0.05)
 
