@@ -26,6 +26,9 @@ import asyncio
 import os
 import random
 import secrets
+import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -347,7 +350,7 @@ async def drive(load: Load, servers: cluster.Cluster, contest_id: int, cookie: s
     }
     await asyncio.sleep(1.0)
 
-    whole = Meter(servers)
+    whole, per_process = Meter(servers), servers.cpu()
     for position in range(args.questions):
         q = load.question(position)
         q.expected = sum(p.seated and p.sock is not None and p.sock.open for p in phones)
@@ -366,6 +369,7 @@ async def drive(load: Load, servers: cluster.Cluster, contest_id: int, cookie: s
             await _until(lambda want=want: len(load.standing) + sum(load.standing_refused.values()) >= want, 15)  # fmt: skip
     await host.reach("next", "finished", args.questions - 1)
     result["run_cpu"], result["run_generator_cpu"] = whole.read()
+    result["cpu_by_process"] = [b - a for a, b in zip(per_process, servers.cpu(), strict=True)]
     load.closed_by_server = sum(p.seated and not p.sock.open for p in phones)  # type: ignore[union-attr]
     result["memory"] = servers.memory_mb()
     result["nginx_cpu"] = servers.nginx_cpu()
@@ -406,6 +410,7 @@ def measure(target: str, args: argparse.Namespace, folder: Path) -> dict[str, An
         env["BARE_QUESTIONS"] = str(args.questions)
         app = cluster.BARE_APP
     servers = cluster.start(app, args.processes, env, folder, args.phones, args.redis)
+    profiler = None
     try:
         os.sched_setaffinity(0, cluster.generator_cores(servers.cores))
         cookie = login_cookie(servers.base, HOST_USER, HOST_PASSWORD) if target != "bare" else ""
@@ -413,8 +418,12 @@ def measure(target: str, args: argparse.Namespace, folder: Path) -> dict[str, An
 
         listing = requests.get(f"{servers.base}/api/contests/{pin}", timeout=10).json()
         load = Load(args, servers.base, pin, [b["id"] for b in listing["branches"]])
+        profiler = _profile(args.profile, servers) if target == "quiz-server" else None
         result = asyncio.run(drive(load, servers, contest_id, cookie))
     finally:
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(timeout=60)
         servers.stop()
     result.update(target=target, load=load, cores=servers.cores, log=servers.log)
     result["log_errors"] = _log_errors(servers.log)
@@ -423,6 +432,16 @@ def measure(target: str, args: argparse.Namespace, folder: Path) -> dict[str, An
         if schema:
             drop_schema(args.database, schema)
     return result
+
+
+def _profile(path: str | None, servers: cluster.Cluster) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling quiz-server's (first) worker for the whole run, as collapsed stacks."""
+    if not path:
+        return None
+    binary = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    argv = [binary, "record", "--pid", str(servers.workers[0]), "--rate", "100",
+            "--nonblocking", "--format", "raw", "--output", path]  # fmt: skip
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL)
 
 
 def _log_errors(log: Path) -> Counter[str]:
@@ -451,6 +470,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     add("--database", default="sqlite", help="sqlite (a temp file) or a PostgreSQL URL")
     add("--processes", type=int, default=1, help=">1: that many behind nginx, Redis queue")
     add("--redis", default="redis://127.0.0.1:6379/0", help="message queue for --processes > 1")
+    add("--profile", metavar="FILE", help="py-spy quiz-server's worker into FILE (raw stacks)")
     add("--only", choices=("both", "bare", "quiz-server"), default="both")
     args = parser.parse_args(argv)
     if args.burst:

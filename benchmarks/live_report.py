@@ -128,6 +128,9 @@ def details(result: dict[str, Any], args: argparse.Namespace) -> None:
         f"generator; questions {wall_cpu:.1f} s server, {result['run_generator_cpu']:.1f} s load "
         f"generator" + (f"; nginx {result['nginx_cpu']:.1f} s" if result["nginx_cpu"] else "")
     )
+    if len(result["cpu_by_process"]) > 1:
+        split = ", ".join(f"{cpu:.1f} s" for cpu in result["cpu_by_process"])
+        print(f"server CPU per process over the questions: {split}")
     memory = ", ".join(f"{now:.0f} MB now / {peak:.0f} MB peak" for now, peak in result["memory"])
     print(f"server RSS per process: {memory}")
     if "stored" in result:
