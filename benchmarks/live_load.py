@@ -140,6 +140,7 @@ class Question:
     sent: int = 0
     ok: int = 0
     late: int = 0  # acks that came after the question's wait was over (counted as lost)
+    late_ok: int = 0
     lost: int = 0
     closed: bool = False
     last_sent: float = 0.0
@@ -194,7 +195,7 @@ class Phone:
         except TimeoutError:
             load.join_refused["timed_out"] += 1
             return
-        except (ConnectRefused, aiohttp.ClientError, OSError) as err:
+        except (ConnectRefused, aiohttp.ClientError, OSError, ValueError) as err:
             load.join_refused[f"connect_failed:{err.__class__.__name__}"] += 1
             return
         if ack.get("ok"):
@@ -228,6 +229,7 @@ class Phone:
         def acked(value: Any, at: float) -> None:
             if q.closed:
                 q.late += 1
+                q.late_ok += isinstance(value, dict) and bool(value.get("ok"))
             elif isinstance(value, dict) and value.get("ok"):
                 q.ok += 1
                 q.acks.append((at - sent) * 1000)
@@ -329,45 +331,19 @@ class Meter:
 
 
 async def drive(load: Load, servers: cluster.Cluster, contest_id: int, cookie: str) -> dict:
+    """Join the phones, play the questions, and collect what the servers spent."""
     args = load.args
     sessions = _sessions(64 if args.processes > 1 else 1)
     host = Host(contest_id)
     await host.connect(sessions[0], load.base, cookie)
     phones = [Phone(load, i) for i in range(args.phones)]
-
-    meter, t0 = Meter(servers), time.time()
-    tasks = []
-    for i, phone in enumerate(phones):
-        await asyncio.sleep(max(0.0, t0 + i / args.join_rate - time.time()))
-        tasks.append(asyncio.ensure_future(phone.join(sessions[i % len(sessions)])))
-    await asyncio.gather(*tasks)
-    join_cpu, join_generator = meter.read()
-    result: dict[str, Any] = {
-        "join_wall": max(load.last_seat - t0, 1e-9),
-        "join_cpu": join_cpu,
-        "join_generator_cpu": join_generator,
-        "offered_for": args.phones / args.join_rate,
-    }
+    result = await _joins(load, phones, sessions, servers)
     await asyncio.sleep(1.0)
-
     whole, per_process = Meter(servers), servers.cpu()
-    for position in range(args.questions):
-        q = load.question(position)
-        q.expected = sum(p.seated and p.sock is not None and p.sock.open for p in phones)
-        meter, q.started = Meter(servers), time.time()
-        await host.reach("start" if position == 0 else "next", "question", position)
-        await _wait_answers(q, args)
-        q.closed = True
-        q.lost = q.sent - q.resolved()
-        q.cpu, q.generator_cpu = meter.read()
-        q.wall = time.time() - q.started
-        await host.reach("next", "reveal", position)
-        await host.reach("next", "leaderboard", position)
-        if args.standing:
-            asked = len(load.standing) + sum(load.standing_refused.values())
-            want = asked + sum(p.seated and p.sock.open for p in phones)  # type: ignore[union-attr]
-            await _until(lambda want=want: len(load.standing) + sum(load.standing_refused.values()) >= want, 15)  # fmt: skip
-    await host.reach("next", "finished", args.questions - 1)
+    try:
+        await _questions(load, host, phones, servers)
+    except (RuntimeError, TimeoutError) as err:  # the contest stopped moving: report what we saw
+        result["aborted"] = f"{err.__class__.__name__}: {err}"
     result["run_cpu"], result["run_generator_cpu"] = whole.read()
     result["cpu_by_process"] = [b - a for a, b in zip(per_process, servers.cpu(), strict=True)]
     load.closed_by_server = sum(p.seated and not p.sock.open for p in phones)  # type: ignore[union-attr]
@@ -381,6 +357,51 @@ async def drive(load: Load, servers: cluster.Cluster, contest_id: int, cookie: s
     for http in sessions:
         await http.close()
     return result
+
+
+async def _joins(
+    load: Load, phones: list[Phone], sessions: list[aiohttp.ClientSession], servers: cluster.Cluster
+) -> dict[str, Any]:
+    """Offer the joins at `--join-rate` and wait for each to be seated, refused or timed out."""
+    rate = load.args.join_rate
+    meter, t0 = Meter(servers), time.time()
+    tasks = []
+    for i, phone in enumerate(phones):
+        await asyncio.sleep(max(0.0, t0 + i / rate - time.time()))
+        tasks.append(asyncio.ensure_future(phone.join(sessions[i % len(sessions)])))
+    await asyncio.gather(*tasks)
+    join_cpu, join_generator = meter.read()
+    return {
+        "join_wall": max(load.last_seat - t0, 1e-9),
+        "join_cpu": join_cpu,
+        "join_generator_cpu": join_generator,
+        "offered_for": len(phones) / rate,
+    }
+
+
+async def _questions(load: Load, host: Host, phones: list[Phone], servers: cluster.Cluster) -> None:
+    """The host opens each question, waits for the answers, reveals, shows the board."""
+    args = load.args
+    for position in range(args.questions):
+        q = load.question(position)
+        q.expected = sum(p.seated and p.sock is not None and p.sock.open for p in phones)
+        meter, q.started = Meter(servers), time.time()
+        await host.reach("start" if position == 0 else "next", "question", position)
+        await _wait_answers(q, args)
+        q.closed = True
+        q.lost = q.sent - q.resolved()
+        q.cpu, q.generator_cpu = meter.read()
+        q.wall = time.time() - q.started
+        await host.reach("next", "reveal", position)
+        await host.reach("next", "leaderboard", position)
+        if args.standing:
+
+            def answered() -> int:
+                return len(load.standing) + sum(load.standing_refused.values())
+
+            want = answered() + sum(p.seated and p.sock.open for p in phones)  # type: ignore[union-attr]
+            await _until(lambda want=want: answered() >= want, 15)
+    await host.reach("next", "finished", args.questions - 1)
 
 
 async def _wait_answers(q: Question, args: argparse.Namespace) -> None:

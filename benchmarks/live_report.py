@@ -88,6 +88,8 @@ def details(result: dict[str, Any], args: argparse.Namespace) -> None:
     load = result["load"]
     seated = len(load.joins)
     print(f"\n── {result['target']} ──")
+    if "aborted" in result:
+        print(f"RUN ABORTED, the contest stopped moving: {result['aborted']}")
     print(
         f"phones seated {seated} / offered {args.phones} in {result['join_wall']:.1f} s "
         f"(offered over {result['offered_for']:.1f} s); join ack p50 {fmt(pct(load.joins, 0.5))} ms, "
@@ -135,8 +137,9 @@ def details(result: dict[str, Any], args: argparse.Namespace) -> None:
     print(f"server RSS per process: {memory}")
     if "stored" in result:
         ok = sum(q.ok for q in load.questions.values())
+        late_ok = sum(q.late_ok for q in load.questions.values())
         rows, seats = result["stored"]["answer"], result["stored"]["participant"]
-        same = "equal" if rows == ok else f"NOT EQUAL ({rows - ok:+d})"
+        same = "equal" if rows == ok else f"NOT EQUAL ({rows - ok:+d}; {late_ok} ok acks came late)"
         print(f"database: {rows} answer rows, {ok} ok acks: {same}; "
               f"{seats} participant rows for {seated} seated phones")  # fmt: skip
     errors = result["log_errors"]
