@@ -194,9 +194,11 @@ class Phone:
             ack = await self.sock.call("join", hello, timeout=limit - (time.time() - started))
         except TimeoutError:
             load.join_refused["timed_out"] += 1
+            await self.leave()
             return
         except (ConnectRefused, aiohttp.ClientError, OSError, ValueError) as err:
             load.join_refused[f"connect_failed:{err.__class__.__name__}"] += 1
+            await self.leave()
             return
         if ack.get("ok"):
             self.seated = True
@@ -204,9 +206,15 @@ class Phone:
             load.joins.append((load.last_seat - started) * 1000)
         else:
             load.join_refused[ack.get("reason", "?")] += 1
+            await self.leave()
+
+    async def leave(self) -> None:
+        """A phone that was not seated gives up, as a member would close the page."""
+        if self.sock is not None:
+            await self.sock.close()
 
     def on_event(self, event: str, payload: Any, at: float) -> None:
-        if event != "phase" or not isinstance(payload, dict):
+        if event != "phase" or not self.seated or not isinstance(payload, dict):
             return
         phase, position = payload.get("phase"), payload.get("position")
         if phase == "question" and position not in self.answered:
