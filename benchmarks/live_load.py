@@ -166,6 +166,7 @@ class Load:
     standing: list[float] = field(default_factory=list)
     standing_refused: Counter[str] = field(default_factory=Counter)
     closed_by_server: int = 0
+    loop_lag: list[float] = field(default_factory=list)  # ms, the generator's timer lateness
     last_seat: float = 0.0
 
     def question(self, position: int) -> Question:
@@ -345,6 +346,7 @@ async def drive(load: Load, servers: cluster.Cluster, contest_id: int, cookie: s
     host = Host(contest_id)
     await host.connect(sessions[0], load.base, cookie)
     phones = [Phone(load, i) for i in range(args.phones)]
+    lag = asyncio.ensure_future(_loop_lag(load))
     result = await _joins(load, phones, sessions, servers)
     await asyncio.sleep(1.0)
     whole, per_process = Meter(servers), servers.cpu()
@@ -357,6 +359,7 @@ async def drive(load: Load, servers: cluster.Cluster, contest_id: int, cookie: s
     load.closed_by_server = sum(p.seated and not p.sock.open for p in phones)  # type: ignore[union-attr]
     result["memory"] = servers.memory_mb()
     result["nginx_cpu"] = servers.nginx_cpu()
+    lag.cancel()
     for phone in phones:
         if phone.sock is not None:
             await phone.sock.close()
@@ -365,6 +368,15 @@ async def drive(load: Load, servers: cluster.Cluster, contest_id: int, cookie: s
     for http in sessions:
         await http.close()
     return result
+
+
+async def _loop_lag(load: Load, period: float = 0.05) -> None:
+    """How late the load generator's own event loop runs a timer: when this grows, the
+    latencies measured include the generator's delay, not only the server's."""
+    while True:
+        due = time.monotonic() + period
+        await asyncio.sleep(period)
+        load.loop_lag.append((time.monotonic() - due) * 1000)
 
 
 async def _joins(

@@ -133,6 +133,9 @@ def details(result: dict[str, Any], args: argparse.Namespace) -> None:
     if len(result["cpu_by_process"]) > 1:
         split = ", ".join(f"{cpu:.1f} s" for cpu in result["cpu_by_process"])
         print(f"server CPU per process over the questions: {split}")
+    lag = load.loop_lag
+    print(f"load generator's event loop lag p50 {fmt(pct(lag, 0.5), 1)} ms, p99 "
+          f"{fmt(pct(lag, 0.99), 1)} ms, max {fmt(pct(lag, 1), 1)} ms")  # fmt: skip
     memory = ", ".join(f"{now:.0f} MB now / {peak:.0f} MB peak" for now, peak in result["memory"])
     print(f"server RSS per process: {memory}")
     if "stored" in result:
