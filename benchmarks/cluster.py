@@ -170,7 +170,9 @@ def render_nginx(ports: list[int], listen: int, folder: Path, connections: int) 
     """deploy/nginx.conf (the shipped, tested file) for loopback: our upstream ports, our listen
     port, the checkout's static folder; wrapped in the main context a full nginx.conf needs."""
     site = (ROOT / "deploy" / "nginx.conf").read_text()
-    upstreams = "".join(f"    server 127.0.0.1:{p};\n" for p in ports)
+    first = re.search(r"(?m)^(\s*)server\s+[\d.]+:\d+([^;]*);\n", site)
+    indent, options = (first.group(1), first.group(2)) if first else ("", "")
+    upstreams = "".join(f"{indent}server 127.0.0.1:{p}{options};\n" for p in ports)
     site, found = re.subn(r"(?m)^(\s*server\s+[\d.]+:\d+[^;]*;\n)+", upstreams, site, count=1)
     site, listens = re.subn(r"(?m)^(\s*)listen\s+[^;]+;", rf"\1listen 127.0.0.1:{listen};", site)
     if not found or not listens:

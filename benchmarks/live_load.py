@@ -285,6 +285,7 @@ class Host:
         ack = await self.sock.call("watch", {"contest_id": self.contest_id})
         assert ack["ok"], ack
         self.phase = (ack["snapshot"]["phase"], ack["snapshot"]["position"])
+        self.ping_interval = self.sock.handshake.get("pingInterval", 0) / 1000
 
     async def reach(self, action: str, phase: str, position: int, timeout: float = 60) -> None:
         """Step the contest with `action` until the screen shows `phase` at `position`."""
@@ -348,6 +349,7 @@ async def drive(load: Load, servers: cluster.Cluster, contest_id: int, cookie: s
     phones = [Phone(load, i) for i in range(args.phones)]
     lag = asyncio.ensure_future(_loop_lag(load))
     result = await _joins(load, phones, sessions, servers)
+    result["ping_interval"] = host.ping_interval
     await asyncio.sleep(1.0)
     whole, per_process = Meter(servers), servers.cpu()
     try:
@@ -514,6 +516,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     add("--profile", metavar="FILE", help="py-spy quiz-server's worker into FILE (raw stacks)")
     add("--only", choices=("both", "bare", "quiz-server"), default="both")
     args = parser.parse_args(argv)
+    if args.processes > 1 and args.database == "sqlite":
+        parser.error("--processes > 1 needs a PostgreSQL URL: a SQLite file serves one process")
     if args.burst:
         args.answer_window = 2.0
     args.question_seconds = args.question_seconds or int(args.answer_window + 20)

@@ -136,6 +136,7 @@ def details(result: dict[str, Any], args: argparse.Namespace) -> None:
     lag = load.loop_lag
     print(f"load generator's event loop lag p50 {fmt(pct(lag, 0.5), 1)} ms, p99 "
           f"{fmt(pct(lag, 0.99), 1)} ms, max {fmt(pct(lag, 1), 1)} ms")  # fmt: skip
+    print(f"Engine.IO ping interval {result['ping_interval']:g} s")
     memory = ", ".join(f"{now:.0f} MB now / {peak:.0f} MB peak" for now, peak in result["memory"])
     print(f"server RSS per process: {memory}")
     if "stored" in result:

@@ -40,6 +40,7 @@ class SioSocket:
         self._connected: asyncio.Future[Any] | None = None
         self._reader: asyncio.Task[None] | None = None
         self._auth: dict[str, Any] | None = None
+        self.handshake: dict[str, Any] = {}  # the Engine.IO open packet: sid, pingInterval, …
 
     async def connect(
         self,
@@ -82,6 +83,7 @@ class SioSocket:
         if kind == "2":  # Engine.IO ping
             await self.ws.send_str("3")  # type: ignore[union-attr]
         elif kind == "0":  # Engine.IO open: now connect the namespace
+            self.handshake = orjson.loads(data[1:])
             body = orjson.dumps(self._auth).decode() if self._auth else ""
             await self.ws.send_str(f"40{self._prefix}{body}")  # type: ignore[union-attr]
         elif kind == "4":
