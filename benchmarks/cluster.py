@@ -51,6 +51,10 @@ class Cluster:
         """CPU seconds (user + system) each worker has used so far."""
         return [cpu_seconds(pid) for pid in self.workers]
 
+    def waited(self) -> list[float]:
+        """Seconds each worker has spent runnable but waiting for a CPU (taken by others)."""
+        return [run_delay(pid) for pid in self.workers]
+
     def memory_mb(self) -> list[tuple[float, float]]:
         """(resident now, peak resident) of each worker, in MB."""
         return [(status_mb(pid, "VmRSS"), status_mb(pid, "VmHWM")) for pid in self.workers]
@@ -71,6 +75,14 @@ def cpu_seconds(pid: int) -> float:
     except FileNotFoundError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def run_delay(pid: int | str) -> float:
+    """/proc/<pid>/schedstat's time on a run queue: wanting a CPU another process had."""
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+    except (FileNotFoundError, IndexError):
+        return 0.0
 
 
 def status_mb(pid: int, key: str) -> float:

@@ -335,9 +335,18 @@ class Meter:
     def __init__(self, servers: cluster.Cluster) -> None:
         self.servers = servers
         self.server, self.generator = sum(servers.cpu()), time.process_time()
+        self.waits = self._waits()
+
+    def _waits(self) -> tuple[float, float]:
+        return sum(self.servers.waited()), cluster.run_delay("self")
 
     def read(self) -> tuple[float, float]:
         return sum(self.servers.cpu()) - self.server, time.process_time() - self.generator
+
+    def waited(self) -> tuple[float, float]:
+        """(server, load generator) seconds spent waiting for a CPU the machine gave others."""
+        now = self._waits()
+        return now[0] - self.waits[0], now[1] - self.waits[1]
 
 
 async def drive(load: Load, servers: cluster.Cluster, contest_id: int, cookie: str) -> dict:
@@ -357,6 +366,7 @@ async def drive(load: Load, servers: cluster.Cluster, contest_id: int, cookie: s
     except (RuntimeError, TimeoutError) as err:  # the contest stopped moving: report what we saw
         result["aborted"] = f"{err.__class__.__name__}: {err}"
     result["run_cpu"], result["run_generator_cpu"] = whole.read()
+    result["run_waited"] = whole.waited()
     result["cpu_by_process"] = [b - a for a, b in zip(per_process, servers.cpu(), strict=True)]
     load.closed_by_server = sum(p.seated and not p.sock.open for p in phones)  # type: ignore[union-attr]
     result["memory"] = servers.memory_mb()
@@ -394,6 +404,7 @@ async def _joins(
     await asyncio.gather(*tasks)
     join_cpu, join_generator = meter.read()
     return {
+        "join_waited": meter.waited(),
         "join_wall": max(load.last_seat - t0, 1e-9),
         "join_cpu": join_cpu,
         "join_generator_cpu": join_generator,

@@ -133,6 +133,12 @@ def details(result: dict[str, Any], args: argparse.Namespace) -> None:
     if len(result["cpu_by_process"]) > 1:
         split = ", ".join(f"{cpu:.1f} s" for cpu in result["cpu_by_process"])
         print(f"server CPU per process over the questions: {split}")
+    (join_server, join_gen), (run_server, run_gen) = result["join_waited"], result["run_waited"]
+    print(
+        f"waited for a CPU other processes had (shared machine): server {join_server:.1f} s "
+        f"during joins, {run_server:.1f} s during questions; load generator {join_gen:.1f} s, "
+        f"{run_gen:.1f} s"
+    )
     lag = load.loop_lag
     print(f"load generator's event loop lag p50 {fmt(pct(lag, 0.5), 1)} ms, p99 "
           f"{fmt(pct(lag, 0.99), 1)} ms, max {fmt(pct(lag, 1), 1)} ms")  # fmt: skip
