@@ -296,8 +296,11 @@ class Host:
                 raise RuntimeError(f"the contest did not reach {phase} {position}: {self.phase}")
             before = self.phase
             self.changed.clear()
-            ack = await self.sock.call("control", {"contest_id": self.contest_id, "action": action},
-                                       timeout=timeout)  # fmt: skip
+            order = {"contest_id": self.contest_id, "action": action}
+            try:
+                ack = await self.sock.call("control", order, timeout=timeout)
+            except TimeoutError:
+                raise RuntimeError(f"control {action}: no ack within {timeout:g} s") from None
             if not ack.get("ok") and ack.get("reason") != "wrong_phase":
                 raise RuntimeError(f"control {action} refused: {ack}")
             if self.phase == before:
