@@ -109,9 +109,14 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=5)
 
 
+PIN = True  # `live_load.py --no-pin` lets the kernel place every process
+
+
 def server_cores(processes: int) -> list[int]:
     """One core per server process, from the highest-numbered down; the load generator gets
-    the others (or shares them all when the servers take every core)."""
+    the others (or shares them all when the servers take every core). Unpinned: -1 each."""
+    if not PIN:
+        return [-1] * processes
     cores = sorted(os.sched_getaffinity(0))
     return [cores[-1 - (i % len(cores))] for i in range(processes)]
 
@@ -151,7 +156,9 @@ def start_processes(
                     env={**os.environ, **env},
                     cwd=ROOT,
                     stderr=out,
-                    preexec_fn=lambda core=core: os.sched_setaffinity(0, {core}),
+                    preexec_fn=None
+                    if core < 0
+                    else lambda core=core: os.sched_setaffinity(0, {core}),
                 )
             )
     try:

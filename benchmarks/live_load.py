@@ -469,7 +469,8 @@ def measure(target: str, args: argparse.Namespace, folder: Path) -> dict[str, An
     servers = cluster.start(app, args.processes, env, folder, args.phones, args.redis)
     profiler = None
     try:
-        os.sched_setaffinity(0, cluster.generator_cores(servers.cores))
+        if args.pin:
+            os.sched_setaffinity(0, cluster.generator_cores(servers.cores))
         cookie = login_cookie(servers.base, HOST_USER, HOST_PASSWORD) if target != "bare" else ""
         import requests
 
@@ -527,6 +528,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     add("--database", default="sqlite", help="sqlite (a temp file) or a PostgreSQL URL")
     add("--processes", type=int, default=1, help=">1: that many behind nginx, Redis queue")
     add("--redis", default="redis://127.0.0.1:6379/0", help="message queue for --processes > 1")
+    add("--no-pin", dest="pin", action="store_false", help="no core pinning (a busy shared box)")
     add("--profile", metavar="FILE", help="py-spy quiz-server's worker into FILE (raw stacks)")
     add("--only", choices=("both", "bare", "quiz-server"), default="both")
     args = parser.parse_args(argv)
@@ -540,6 +542,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
+    cluster.PIN = args.pin
     targets = ["bare", "quiz-server"] if args.only == "both" else [args.only]
     with tempfile.TemporaryDirectory(prefix="quiz-bench-") as tmp:
         results = []

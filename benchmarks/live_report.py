@@ -60,10 +60,13 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
     first = results[0]
     cores = ", ".join(str(c) for c in first["cores"])
     rest = sorted(os.sched_getaffinity(0))
-    print(
-        f"server process(es) pinned to core(s) {cores}; load generator on {rest} "
-        f"(of {os.cpu_count()} cores)"
-    )
+    if args.pin:
+        print(
+            f"server process(es) pinned to core(s) {cores}; load generator on {rest} "
+            f"(of {os.cpu_count()} cores)"
+        )
+    else:
+        print(f"no core pinning: the kernel places servers and load generator on {rest}")
     print(
         "numbers are ±30 % on a shared 2-core machine: quote the ratios to the bare server, "
         "measured in the same run"
