@@ -310,7 +310,7 @@ def test_a_full_contest_on_four_phones_and_the_big_screen(server, browser):
     ):
         join(slow, base, pin, "张三", first)
         join(polling, base, pin, "李四", second, "?transport=polling")
-        join(hant, base, pin, "王五", to_traditional(second), "?lang=zh-Hant")
+        join(hant, base, pin, "王五", second, "?lang=zh-Hant")  # unit names are never converted
         join(flaky, base, pin, "赵六", first)
         expect(host.locator("#lobby-total")).to_contain_text("4")
         shot(host, "host-lobby-1280")
@@ -462,9 +462,9 @@ def test_every_page_fits_a_phone_with_large_tap_targets(server, browser, lang):
                     page.fill("#name", "张三")
                 text = page.inner_text("body")
                 if lang == "zh-Hant":
-                    assert not re.search("[竞赛码题党组织请]", text), (
-                        f"{name}: simplified text left"
-                    )
+                    # 党 is left out: branch names (第1党支部) are never converted.
+                    assert not re.search("[竞赛码题组织请]", text), f"{name}: simplified text left"
+                    assert "黨支部" in text or name != "join"  # the label 所在黨支部 is
                 assert_tap_targets(page, f"{name} at {width}px ({lang})")
                 shot(page, f"page-{name}-{width}-{label}")
                 if name == "join":

@@ -58,7 +58,7 @@ CAMPAIGN_USABLE = """() => {
   const screen = document.getElementById('screen-join');
   const button = document.getElementById('join-btn');
   return screen && !screen.hidden && button && !button.disabled
-    && document.querySelectorAll('#screen-join input[name=branch]').length > 0
+    && document.querySelectorAll('#screen-join input[name=branch], #branch-select option').length > 0
     && performance.now();
 }"""
 
