@@ -144,6 +144,8 @@ def test_the_contest_page_has_a_qr_code_a_png_and_an_a4_poster(app, client, cons
         pin = db.session.get(Contest, cid).pin
     page = client.get(f"/admin/contests/{cid}").get_data(as_text=True)
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in page and f"/j/{pin}" in page
+    title = page[page.index("<title>") : page.index("</title>")]
+    assert "<section" not in title and "&lt;b&gt;" in title  # plain, escaped text
     png = client.get(f"/admin/contests/{cid}/qr.png")
     assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
     poster = client.get(f"/admin/contests/{cid}/poster").get_data(as_text=True)
