@@ -3,7 +3,6 @@ in, plus the set-up and serving commands."""
 
 from __future__ import annotations
 
-import errno
 import os
 import socket
 import subprocess
@@ -97,16 +96,16 @@ def gunicorn_argv(host: str, port: int, worker_class: str = "gevent") -> list[st
 
 
 def _check_port(host: str, port: int) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as err:
-            if err.errno == errno.EADDRINUSE:
-                raise click.ClickException(
-                    f"port {port} is already in use on {host}; choose another with --port"
-                ) from err
-            raise click.ClickException(f"cannot listen on {host}:{port}: {err.strerror}") from err
+    from .cluster import port_free
+
+    try:
+        free = port_free(host, port)
+    except OSError as err:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {err.strerror}") from err
+    if not free:
+        raise click.ClickException(
+            f"port {port} is already in use on {host}; choose another with --port"
+        )
 
 
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104  # by default phones on the LAN must reach the server
