@@ -49,6 +49,10 @@ PUBLIC = {
     "campaign.result",
     "campaign.practice",  # practice questions (never scored) and their check
     "campaign.practice_check",
+    # The stage contest: the team desk's page (it joins with the team's own PIN or token over
+    # the socket) and the hall's big screen (what the hall sees anyway, never an answer early).
+    "stage.team",
+    "stage.screen",
 }
 
 
