@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import re
 import time
+from pathlib import Path
 
 import brotli
 import pytest
@@ -126,3 +127,12 @@ def test_the_phone_page_loads_no_big_screen_styles_and_the_big_screen_does(clien
         contest_id = db.session.execute(db.text("select id from contest")).scalar_one()
     screen = client.get(f"/host/{contest_id}").get_data(as_text=True)
     assert "css/app.css" in screen and "css/screen.css" in screen
+
+
+def test_every_big_screen_template_links_the_big_screen_styles():
+    """The big-screen styles live in screen.css: a page drawn as a big screen must link it."""
+    templates = Path(__file__).resolve().parent.parent / "templates"
+    for page in templates.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        if "screen-page" in text and "block body_class" in text:
+            assert "css/screen.css" in text, page.name
