@@ -247,6 +247,39 @@ def test_a_whole_stage_contest(stage_app, t, clock):
     check_report(stage_app, t, expected, {"a": a.team, "b": b.team, "c": c.team})
 
 
+def test_timers_resume_at_process_start_without_the_referee(stage_app, t, clock, monkeypatch):
+    """A deadline that passed while the server was down is acted on by the restarted process's
+    watch, with no console connected; a pending one gets a timer; a second process racing the
+    same look writes nothing twice."""
+    referee = referee_client(stage_app, t)
+    assert act(referee, t, "next")["ok"]  # team A's 必答题, 30 s
+    referee.disconnect(namespace="/referee")
+    clock.advance(31)  # down past the deadline
+    armed = []
+    monkeypatch.setattr(broadcast, "arm", lambda cid, what, seconds: armed.append((cid, what)))
+    again, other = create_app(stage_app.config["QUIZ"]), create_app(stage_app.config["QUIZ"])
+    with again.app_context():
+        assert t["contest_id"] in broadcast.resume_all()
+    board = board_of(again, t)
+    assert board.step == "ruled" and board.rulings[-1].outcome == "timeout"
+    with stage_app.app_context():
+        logged = db.session.scalar(select(db.func.count(StageEvent.id)))
+    with other.app_context():
+        broadcast.resume_all()  # nothing is due any more: no second timeout
+        assert db.session.scalar(select(db.func.count(StageEvent.id))) == logged
+
+    referee = referee_client(stage_app, t)
+    assert act(referee, t, "next")["ok"]  # team B's question: its deadline is 30 s away
+    armed.clear()
+    with other.app_context():
+        broadcast.resume_all()
+    assert (t["contest_id"], "deadline") in armed
+    assert board_of(other, t).step == "answering"
+    for app in (again, other):
+        with app.app_context():
+            db.engine.dispose()
+
+
 def check_report(app, t, expected, teams):
     """The workbook: totals per round, the buzz log with each buzz's ruling, rulings, actions."""
     http = app.test_client()
