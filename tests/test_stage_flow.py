@@ -280,6 +280,39 @@ def test_timers_resume_at_process_start_without_the_referee(stage_app, t, clock,
             db.engine.dispose()
 
 
+def test_a_secretary_gets_the_scores_and_only_own_branch_logs(stage_app, t):
+    """The same access rule as other modes' reports (a secretary of none of the contest's
+    branches is refused); scores stay whole (public on the big screen), the rulings and buzz
+    logs keep the secretary's teams, the organizers' action log is left out."""
+    referee = referee_client(stage_app, t)
+    for correct in (True, False):  # team A right, team B wrong
+        assert act(referee, t, "next")["ok"] and act(referee, t, "rule", correct=correct)["ok"]
+    with stage_app.app_context():
+        own = db.session.get(StageTeam, t["team_ids"][0]).unit
+        mine = make_user(db.session, "sec", "secretary")
+        mine.units = [own]
+        stranger = make_user(db.session, "sec2", "secretary")
+        db.session.commit()
+        ids = (mine.id, stranger.id)
+    url = f"/admin/contests/{t['contest_id']}"
+    http = stage_app.test_client()
+    login(http, ids[1])
+    assert http.get(f"{url}/results").status_code == 403
+    assert http.get(f"{url}/report.xlsx").status_code == 403
+    login(http, ids[0])
+    page = http.get(f"{url}/results").text
+    assert "操作记录" not in page and "referee:org" not in page and "裁判台</a>" not in page
+    book = openpyxl.load_workbook(io.BytesIO(http.get(f"{url}/report.xlsx").data))
+    assert "操作记录" not in book.sheetnames
+    assert book["比分"].max_row == 5  # every team
+    rulings = list(book["裁定记录"].iter_rows(min_row=2, values_only=True))
+    assert [(r[2], r[3]) for r in rulings] == [(own.name, "答对")]
+    assert http.get(f"{url}/report/stage_actions.csv").status_code == 404
+    login(http, t["user_id"])
+    book = openpyxl.load_workbook(io.BytesIO(http.get(f"{url}/report.xlsx").data))
+    assert "操作记录" in book.sheetnames and book["裁定记录"].max_row == 3
+
+
 def check_report(app, t, expected, teams):
     """The workbook: totals per round, the buzz log with each buzz's ruling, rulings, actions."""
     http = app.test_client()
