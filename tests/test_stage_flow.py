@@ -233,6 +233,11 @@ def test_a_whole_stage_contest(stage_app, t, clock):
     assert act(referee, t, "next")["ok"]
     final = a.boards()[-1]
     assert final["step"] == "finished"
+    phases = [e["args"][0] for e in phones[0].get_received("/play") if e["name"] == "phase"]
+    assert phases[-1]["phase"] == "finished"  # the hall finishes with the stage: final standings
+    with stage_app.app_context():
+        hall = db.session.scalar(select(Contest).where(Contest.pin == t["audience_pin"]))
+        assert hall.phase == "finished"
     expected = {a.team: 10 - 30 + 30, b.team: 0, c.team: -5, d.team: 10}
     assert {x["team"]: x["score"] for x in final["podium"]} == expected
 
