@@ -49,6 +49,10 @@ PUBLIC = {
     "campaign.result",
     "campaign.practice",  # practice questions (never scored) and their check
     "campaign.practice_check",
+    # The stage contest's desk device (joins with its team PIN or token) and its big screen:
+    # the shell pages, whose boards come over the socket, never with an answer before the reveal.
+    "stage.team",
+    "stage.screen",
 }
 
 
