@@ -1,8 +1,9 @@
 """Package discovery: every package under quiz_server/ (folders without __init__.py too, such as
 the migration versions), and the folders the app serves.
 
-templates/, static/, question_banks/ and deploy/ (nginx.conf, which `quiz-server run --processes`
-renders) sit at the top of a checkout (so the app runs from one);
+templates/, static/, question_banks/, deploy/ (nginx.conf, which `quiz-server run --processes`
+renders) and samples/ (the stage console's sample programme, the organisation file templates)
+sit at the top of a checkout (so the app runs from one);
 the wheel carries them inside the package as quiz_server/share/* (see quiz_server/config.py).
 Everything else is in pyproject.toml.
 """
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from setuptools import find_namespace_packages, setup
 
-SHARED = ("templates", "static", "question_banks", "deploy")
+SHARED = ("templates", "static", "question_banks", "deploy", "samples")
 
 
 def shared_folders() -> dict[str, str]:

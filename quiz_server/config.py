@@ -39,7 +39,8 @@ class ConfigError(ValueError):
 
 
 def resource_dir(name: str) -> Path:
-    """`templates`, `static` or `question_banks`: top of a checkout, or inside an installed wheel."""
+    """`templates`, `static`, `question_banks`, `deploy` or `samples`: top of a checkout, or
+    inside an installed wheel."""
     checkout = PACKAGE_DIR.parent / name
     if checkout.is_dir():
         return checkout

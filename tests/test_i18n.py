@@ -135,3 +135,47 @@ def test_campaign_and_board_payloads_in_traditional_keep_names(live_settings, cl
     page = http.get(f"/standings/{t['live']}?lang=zh-Hant").get_data(as_text=True)
     assert "范伟党支部" in page and "範偉" not in page and "\ue000" not in page
     assert "競" in page  # the page itself is in Traditional script
+
+
+def test_console_pages_in_traditional_keep_names_and_convert_labels(live_settings, clock):
+    """Names of people, teams and units stay as written on the console's 繁體 view (results,
+    accounts, the contest form's unit tree, the stage form's programme); the labels convert."""
+    import json
+
+    from conftest import login
+    from sqlalchemy import select
+
+    from quiz_server.auth import create_user
+    from quiz_server.extensions import db
+    from quiz_server.models import Contest, Unit
+
+    app = _name_app(live_settings, clock)
+    t, http = app.config["T"], app.test_client()
+    body = json.dumps({"name": "于丽", "branch_id": t["branch"]})
+    assert http.post(
+        f"/api/campaign/{t['campaign']}/join", data=body, content_type="application/json"
+    ).get_json()["ok"]
+    with app.app_context():
+        organizer = create_user("org", "password123", "organizer", display_name="于丽")
+        secretary = create_user("sec", "password123", "secretary", display_name="范伟")
+        secretary.units = [db.session.get(Unit, t["branch"])]
+        db.session.commit()
+        ids = (organizer.id, secretary.id)
+        campaign = db.session.scalar(select(Contest.id).where(Contest.pin == t["campaign"]))
+    login(http, ids[0])
+    pages = {
+        f"/admin/contests/{campaign}/results": ("成績", "于丽", "范伟党支部"),
+        "/admin/users": ("賬號", "于丽", "范伟", "范伟党支部"),
+        f"/admin/users/{ids[1]}": ("負責單位", 'value="范伟"', "范伟党支部", "于丽机关党委"),
+        "/admin/contests/new": ("參賽", "范伟党支部", "于丽机关党委"),
+        "/stage/new": ("節目單", "张明", "李华"),  # the sample programme, as the organizer wrote it
+    }
+    for url, expected in pages.items():
+        page = http.get(f"{url}?lang=zh-Hant")
+        assert page.status_code == 200, url
+        text = page.get_data(as_text=True)
+        for part in expected:
+            assert part in text, (url, part)
+        for converted in ("範偉", "於麗", "張明", "李華"):
+            assert converted not in text, (url, converted)
+        assert "\ue000" not in text and "\ue001" not in text

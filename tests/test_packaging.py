@@ -21,10 +21,11 @@ def test_the_wheel_holds_every_module_template_static_file_and_bank(tmp_path):
     modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "quiz_server").rglob("*.py")}
     shared = {
         f"quiz_server/share/{p.relative_to(ROOT).as_posix()}"
-        for top in ("templates", "static", "question_banks", "deploy")
+        for top in ("templates", "static", "question_banks", "deploy", "samples")
         for p in (ROOT / top).rglob("*")
         if p.is_file()
     }
     assert modules - names == set()
     assert shared - names == set()
     assert "quiz_server/migrations/script.py.mako" in names
+    assert "quiz_server/share/samples/stage-programme.yaml" in names  # the console's stage form

@@ -159,6 +159,30 @@ def test_speed_round_counts(answers, right, pool):
     )
 
 
+SMALL_POOL = RoundSpec(RoundType.SPEED, "限时速答", slots=2, speed_seconds=40, pool_size=3)
+
+
+@pytest.mark.parametrize(
+    ("answers", "step", "deadline", "pool", "right"),
+    [
+        ([], Step.SPEED, 40, 0, 0),
+        ([(5, True), (10, False)], Step.SPEED, 40, 2, 1),  # one question left: the clock runs
+        ([(5, True), (10, False), (12, True)], Step.RULED, None, 3, 2),  # pool out at 12 s
+        ([(1, True), (2, True), (3, True)], Step.RULED, None, 3, 3),
+    ],
+)
+def test_speed_turn_ends_when_the_pool_runs_out(answers, step, deadline, pool, right):
+    events = [E("next"), E("start", 0)] + [E("answer", t, team=A, correct=c) for t, c in answers]
+    board = run(prog(SMALL_POOL), events)
+    assert (board.step, board.deadline, board.pool, board.speed_right) == (
+        step, deadline, pool, right,
+    )  # fmt: skip
+    if step == Step.RULED:  # no timeout is due, and the next team's turn has nothing left
+        assert apply(prog(SMALL_POOL), board, E("timeout", 40)) == StageRefusal.WRONG_STEP
+        after = run(prog(SMALL_POOL), [*events, E("next", 13), E("start", 14)])
+        assert (after.team, after.step, after.deadline) == (B, Step.RULED, None)
+
+
 def test_speed_refuses_after_time_and_next_team_continues_the_pool():
     programme = prog(SPEED)
     board = run(programme, [E("next"), E("start", 0), E("answer", 3, team=A, correct=True)])

@@ -233,6 +233,11 @@ def test_a_whole_stage_contest(stage_app, t, clock):
     assert act(referee, t, "next")["ok"]
     final = a.boards()[-1]
     assert final["step"] == "finished"
+    phases = [e["args"][0] for e in phones[0].get_received("/play") if e["name"] == "phase"]
+    assert phases[-1]["phase"] == "finished"  # the hall finishes with the stage: final standings
+    with stage_app.app_context():
+        hall = db.session.scalar(select(Contest).where(Contest.pin == t["audience_pin"]))
+        assert hall.phase == "finished"
     expected = {a.team: 10 - 30 + 30, b.team: 0, c.team: -5, d.team: 10}
     assert {x["team"]: x["score"] for x in final["podium"]} == expected
 
@@ -245,6 +250,72 @@ def test_a_whole_stage_contest(stage_app, t, clock):
     with again.app_context():
         db.engine.dispose()
     check_report(stage_app, t, expected, {"a": a.team, "b": b.team, "c": c.team})
+
+
+def test_timers_resume_at_process_start_without_the_referee(stage_app, t, clock, monkeypatch):
+    """A deadline that passed while the server was down is acted on by the restarted process's
+    watch, with no console connected; a pending one gets a timer; a second process racing the
+    same look writes nothing twice."""
+    referee = referee_client(stage_app, t)
+    assert act(referee, t, "next")["ok"]  # team A's 必答题, 30 s
+    referee.disconnect(namespace="/referee")
+    clock.advance(31)  # down past the deadline
+    armed = []
+    monkeypatch.setattr(broadcast, "arm", lambda cid, what, seconds: armed.append((cid, what)))
+    again, other = create_app(stage_app.config["QUIZ"]), create_app(stage_app.config["QUIZ"])
+    with again.app_context():
+        assert t["contest_id"] in broadcast.resume_all()
+    board = board_of(again, t)
+    assert board.step == "ruled" and board.rulings[-1].outcome == "timeout"
+    with stage_app.app_context():
+        logged = db.session.scalar(select(db.func.count(StageEvent.id)))
+    with other.app_context():
+        broadcast.resume_all()  # nothing is due any more: no second timeout
+        assert db.session.scalar(select(db.func.count(StageEvent.id))) == logged
+
+    referee = referee_client(stage_app, t)
+    assert act(referee, t, "next")["ok"]  # team B's question: its deadline is 30 s away
+    armed.clear()
+    with other.app_context():
+        broadcast.resume_all()
+    assert (t["contest_id"], "deadline") in armed
+    assert board_of(other, t).step == "answering"
+    for app in (again, other):
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_a_secretary_gets_the_scores_and_only_own_branch_logs(stage_app, t):
+    """The same access rule as other modes' reports (a secretary of none of the contest's
+    branches is refused); scores stay whole (public on the big screen), the rulings and buzz
+    logs keep the secretary's teams, the organizers' action log is left out."""
+    referee = referee_client(stage_app, t)
+    for correct in (True, False):  # team A right, team B wrong
+        assert act(referee, t, "next")["ok"] and act(referee, t, "rule", correct=correct)["ok"]
+    with stage_app.app_context():
+        own = db.session.get(StageTeam, t["team_ids"][0]).unit
+        mine = make_user(db.session, "sec", "secretary")
+        mine.units = [own]
+        stranger = make_user(db.session, "sec2", "secretary")
+        db.session.commit()
+        ids = (mine.id, stranger.id)
+    url = f"/admin/contests/{t['contest_id']}"
+    http = stage_app.test_client()
+    login(http, ids[1])
+    assert http.get(f"{url}/results").status_code == 403
+    assert http.get(f"{url}/report.xlsx").status_code == 403
+    login(http, ids[0])
+    page = http.get(f"{url}/results").text
+    assert "操作记录" not in page and "referee:org" not in page and "裁判台</a>" not in page
+    book = openpyxl.load_workbook(io.BytesIO(http.get(f"{url}/report.xlsx").data))
+    assert "操作记录" not in book.sheetnames
+    assert book["比分"].max_row == 5  # every team
+    rulings = list(book["裁定记录"].iter_rows(min_row=2, values_only=True))
+    assert [(r[2], r[3]) for r in rulings] == [(own.name, "答对")]
+    assert http.get(f"{url}/report/stage_actions.csv").status_code == 404
+    login(http, t["user_id"])
+    book = openpyxl.load_workbook(io.BytesIO(http.get(f"{url}/report.xlsx").data))
+    assert "操作记录" in book.sheetnames and book["裁定记录"].max_row == 3
 
 
 def check_report(app, t, expected, teams):

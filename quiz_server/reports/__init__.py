@@ -31,6 +31,6 @@ def build(
     `now` ends a campaign's daily sheet at today (without it: at the window's last day)."""
     if is_campaign(contest):
         return campaign.sheets(session, contest, branch_ids, now)
-    if is_stage(contest):  # every team's score is on the big screen: nothing to limit
-        return stage.sheets(session, contest)
+    if is_stage(contest):
+        return stage.sheets(session, contest, branch_ids)
     return live.sheets(session, contest, branch_ids)

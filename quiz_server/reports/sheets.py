@@ -30,11 +30,20 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PERCENT, TWO, ONE, WHOLE = "0.0%", "0.00", "0.0", "0"
 
 
+# The headers of columns holding names, whichever report they are in (a team is a name too).
+NAME_HEADERS = frozenset({"姓名", "党支部", "队伍", "单位", "单位名称", "上级单位", "操作人"})
+
+
 @dataclass(frozen=True)
 class Column:
     header: str
     number_format: str | None = None
     width: int = 12
+
+    @property
+    def holds_names(self) -> bool:
+        """A column of people's, teams' or units' names: never converted on the 繁體 view."""
+        return self.header in NAME_HEADERS
 
 
 @dataclass(frozen=True)

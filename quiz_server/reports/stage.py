@@ -3,6 +3,7 @@ offset, uncertainty, ruling), the rulings as they stand and every action taken, 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,10 +31,19 @@ REFUSED = {
 }
 
 
-def sheets(session: DbSession, contest: Contest) -> list[Sheet]:
+def sheets(
+    session: DbSession, contest: Contest, branch_ids: Collection[int] | None = None
+) -> list[Sheet]:
+    """The report; limited to `branch_ids` (a branch secretary's) the scores stay whole (they
+    are on the big screen for all to see), the buzz log and rulings keep only those branches'
+    teams, and the action log (the organizers' own record of who did what) is left out."""
     loaded = load(session, contest.id)
     assert loaded is not None
-    return [_scores(loaded), _buzz_log(loaded), _rulings(loaded), _actions(loaded), _about(loaded)]
+    if branch_ids is None:
+        return [_scores(loaded), _buzz_log(loaded), _rulings(loaded), _actions(loaded),
+                _about(loaded)]  # fmt: skip
+    teams = {t.id for t in loaded.teams if t.unit_id in branch_ids}
+    return [_scores(loaded), _buzz_log(loaded, teams), _rulings(loaded, teams), _about(loaded)]
 
 
 def _clock(seconds: float | None) -> str:
@@ -70,7 +80,7 @@ def _walk(loaded: Loaded) -> list[tuple[StageEvent, Board, Board, bool]]:
     return out
 
 
-def _buzz_log(loaded: Loaded) -> Sheet:
+def _buzz_log(loaded: Loaded, teams: Collection[int] | None = None) -> Sheet:
     walked = _walk(loaded)
     awards = {
         (row.data.get("round"), row.data.get("slot")): (
@@ -82,7 +92,7 @@ def _buzz_log(loaded: Loaded) -> Sheet:
     }
     rows = []
     for row, before, after, taken in walked:
-        if row.kind != Kind.BUZZ:
+        if row.kind != Kind.BUZZ or (teams is not None and row.team_id not in teams):
             continue
         key = (row.data.get("round"), row.data.get("slot"))
         team = loaded.team(row.team_id)
@@ -117,11 +127,13 @@ def _buzz_ruling(
     return "有效，晚于获胜队"
 
 
-def _rulings(loaded: Loaded) -> Sheet:
+def _rulings(loaded: Loaded, teams: Collection[int] | None = None) -> Sheet:
     columns = [Column("轮次", WHOLE, 6), Column("题号", WHOLE, 6), Column("队伍", width=22),
                Column("结果", width=10), Column("得分", WHOLE, 8), Column("理由", width=40)]  # fmt: skip
     rows = []
     for r in loaded.board.rulings:
+        if teams is not None and r.team not in teams:
+            continue
         team = loaded.team(r.team)
         rows.append([r.round + 1, r.slot + 1, team.name if team else "", OUTCOMES.get(r.outcome, r.outcome),
                      r.points, r.reason])  # fmt: skip

@@ -32,10 +32,21 @@ def position_of(loaded: Loaded, board: Board) -> int | None:
 
 def follow(loaded: Loaded, board: Board) -> None:
     """Step the audience round to where the stage is: the slot's question opens when the stage
-    shows it, and is revealed when the stage rules it."""
+    shows it, is revealed when the stage rules it, and the round finishes with the stage.
+
+    Between questions the hall stays on the reveal (each phone's own result and the
+    explanation) while the stage scoreboard holds the big screen; the hall's leaderboard phase is
+    passed through when the next question opens, and its standings come at the finish."""
     audience = audience_of(loaded)
+    if audience is None:
+        return
+    if board.step == Step.FINISHED:  # phones show their final standing, the round's reports close
+        db.session.refresh(audience)
+        if audience.phase != "finished":
+            step(audience.id, "end")
+        return
     position = position_of(loaded, board)
-    if audience is None or position is None:
+    if position is None:
         return
     showing = board.step in (Step.SHOWN, Step.OPEN, Step.ANSWERING)
     if showing:

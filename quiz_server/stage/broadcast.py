@@ -8,12 +8,16 @@ a 繁體 twin, as in the live layer). Several processes share them through the m
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app
+from sqlalchemy import select
 
 from .. import i18n
+from ..contests import Mode, in_mode
 from ..extensions import db, socketio
+from ..models import Contest, StageEvent
 from . import audience, payloads
 from .clock import order
 from .engine import Board, Event, Kind, Step
@@ -25,6 +29,10 @@ log = logging.getLogger(__name__)
 STAGE = "/stage"
 REFEREE = "/referee"
 SETTLE_SECONDS = 0.5  # after the first valid buzz arrives, later-arriving earlier taps still count
+WATCH_SECONDS = 5.0
+# A deadline is at most a round's clock after the event that set it: a contest whose last event
+# is older than this has nothing left for a timer (a stage contest is staged in one sitting).
+RECENT = timedelta(hours=12)
 
 
 def public_room(contest_id: int, locale: str = i18n.HANS) -> str:
@@ -128,3 +136,56 @@ def tick(contest_id: int) -> None:
     done = record(db.session, contest_id, event, actor="timer")
     if not isinstance(done, str):
         after_event(contest_id, done[0], done[1])
+
+
+# ---------------------------------------------------------------- at process start
+
+
+def recent_contests() -> list[int]:
+    """Stage contests with an event in the last `RECENT`: the only ones a deadline can be
+    pending for (finished ones are skipped by `tick`, which finds nothing due)."""
+    since = now() - RECENT.total_seconds()
+    return list(
+        db.session.scalars(
+            select(Contest.id)
+            .where(in_mode(Mode.STAGE), Contest.archived_at.is_(None))
+            .where(
+                select(StageEvent.id)
+                .where(StageEvent.contest_id == Contest.id, StageEvent.t >= since)
+                .exists()
+            )
+            .order_by(Contest.id)
+        )
+    )
+
+
+def resume_all() -> list[int]:
+    """One look over the recent stage contests: act on every passed deadline and arm a timer for
+    every pending one (`tick`). Returns the contests looked at."""
+    contests = recent_contests()
+    for contest_id in contests:
+        try:
+            tick(contest_id)
+        except Exception:
+            log.exception("stage contest %s: resuming its timers failed", contest_id)
+            db.session.rollback()
+    return contests
+
+
+def watch_stages(app: Flask) -> None:
+    """From process start, keep every stage contest's timers running in this process too, as
+    `live.watch_contests` does for live rounds: a deadline that passed while no process ran
+    (a restart) is acted on at once, without waiting for the referee console. Several processes
+    may all watch: the log's unique (contest, seq) lets exactly one of two racing ticks write,
+    and `arm` keeps one timer per contest and purpose in each process."""
+
+    def loop() -> None:
+        while True:
+            try:
+                with app.app_context():
+                    resume_all()
+            except Exception:
+                log.exception("stage watch failed; retrying")
+            socketio.sleep(WATCH_SECONDS)
+
+    socketio.start_background_task(loop)

@@ -90,12 +90,15 @@ class RoundSpec:
     answerer: Answerer = Answerer.TEAM_TURN
     risk_values: tuple[int, ...] = (10, 20, 30)
     speed_seconds: float = 40
+    pool_size: int | None = None  # speed: the questions of the shared pool (None: unbounded)
 
     @classmethod
-    def from_settings(cls, values: Mapping[str, Any], slots: int) -> RoundSpec:
+    def from_settings(
+        cls, values: Mapping[str, Any], slots: int, pool_size: int | None = None
+    ) -> RoundSpec:
         kind = RoundType(values["type"])
         known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
-        for fixed in ("kind", "title", "slots"):
+        for fixed in ("kind", "title", "slots", "pool_size"):
             known.pop(fixed, None)
         known.setdefault("wrong", DEFAULT_WRONG.get(kind, 0))
         if "risk_values" in known:
@@ -104,7 +107,12 @@ class RoundSpec:
             known["answerer"] = Answerer(known["answerer"])
         if kind == RoundType.BUZZ:
             known["answerer"] = Answerer.ANY
-        return cls(kind=kind, title=str(values.get("title") or kind.value), slots=slots, **known)
+        title = str(values.get("title") or kind.value)
+        return cls(kind=kind, title=title, slots=slots, pool_size=pool_size, **known)
+
+    def pool_left(self, pool: int) -> bool:
+        """Whether a speed turn at pool position `pool` still has a question to answer."""
+        return self.pool_size is None or pool < self.pool_size
 
     @property
     def timeout_points(self) -> int:
@@ -320,6 +328,8 @@ def _start(programme: Programme, board: Board, event: Event) -> Board | StageRef
     spec = spec_of(programme, board)
     if board.step != Step.READY or spec is None:
         return StageRefusal.WRONG_STEP
+    if not spec.pool_left(board.pool):  # an earlier turn used the whole pool: nothing to answer
+        return replace(board, step=Step.RULED, deadline=None)
     return replace(board, step=Step.SPEED, deadline=event.at + spec.speed_seconds)
 
 
@@ -347,7 +357,10 @@ def _speed_answer(programme: Programme, board: Board, event: Event) -> Board | S
     points = spec.right if event.correct else spec.wrong
     ruling = Ruling(board.round, board.slot, board.team, outcome, points, event.reason)
     scored = _score(board, board.team, points, ruling)
-    return replace(scored, pool=board.pool + 1, speed_right=board.speed_right + bool(event.correct))
+    pool, speed_right = board.pool + 1, board.speed_right + bool(event.correct)
+    if not spec.pool_left(pool):  # the pool ran out: the turn ends before its clock
+        return replace(scored, pool=pool, speed_right=speed_right, step=Step.RULED, deadline=None)
+    return replace(scored, pool=pool, speed_right=speed_right)
 
 
 def _rule(programme: Programme, board: Board, event: Event) -> Board | StageRefusal:

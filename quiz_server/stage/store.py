@@ -69,10 +69,14 @@ def event_of(row: StageEvent) -> Event:
 
 def programme_of(rounds: list[StageRound], teams: list[StageTeam]) -> Programme:
     return Programme(
-        rounds=tuple(RoundSpec.from_settings(r.settings, r.slots) for r in rounds),
+        rounds=tuple(RoundSpec.from_settings(r.settings, r.slots, _pool_size(r)) for r in rounds),
         teams=tuple(t.id for t in teams),
         members={t.id: len(t.members) for t in teams},
     )
+
+
+def _pool_size(r: StageRound) -> int | None:
+    return len(r.question_ids) if r.kind == "speed" else None
 
 
 def load(session: DbSession, contest_id: int) -> Loaded | None:

@@ -61,7 +61,9 @@ def contest_results(contest_id: int) -> str:
     scope = visible_branches(contest)
     sheets = {s.key: s for s in _sheets(contest, scope)}
     if contest.mode == "stage":  # its own sheets: scores, buzz log, rulings, actions
-        return render_template("stage/results.html", contest=contest, sheets=sheets)
+        return render_template(
+            "stage/results.html", contest=contest, sheets=sheets, limited=scope is not None
+        )
     return render_template(
         "results/contest.html",
         contest=contest,
