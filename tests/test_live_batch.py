@@ -20,7 +20,7 @@ from quiz_server.extensions import db, socketio
 from quiz_server.live import seats
 from quiz_server.live.answers import answer_batcher
 from quiz_server.live.batch import Batcher
-from quiz_server.models import Answer, Participant
+from quiz_server.models import Answer, Contest, Participant
 
 PHONES = 12
 
@@ -398,3 +398,38 @@ def _cq_id(t):  # noqa: F811
             ContestQuestion.contest_id == t["contest_id"], ContestQuestion.position == 0
         )
     )
+
+
+def test_standings_follow_the_phase_this_process_knows(live_app, t, host, clock, monkeypatch):  # noqa: F811
+    a1, _ = phone(live_app, t, "张三", 0)
+    b1, _ = phone(live_app, t, "王五", 1)
+    control(host, t, "start")
+    clock.advance(2)
+    assert answer(a1, 0, right(t, 0))["ok"]
+    control(host, t, "next")  # reveal
+    control(host, t, "next")  # leaderboard
+    with live_app.app_context():
+        engine = db.engine
+    statements = []
+
+    def note(*args):
+        statements.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        first = a1.emit("standing", {}, namespace="/play", callback=True)
+        built = len(statements)
+        again = b1.emit("standing", {}, namespace="/play", callback=True)
+        assert len(statements) == built  # served from the per-phase table: no query at all
+        # Another process moved the contest on and its `phase` reached this process's rooms
+        # through the message queue (noted as delivered): the next request builds again.
+        with live_app.app_context():
+            seq = db.session.scalar(select(Contest.seq).where(Contest.id == t["contest_id"]))
+        manager = socketio.server.manager
+        monkeypatch.setattr(manager, "delivered", {t["contest_id"]: seq + 1}, raising=False)
+        later = b1.emit("standing", {}, namespace="/play", callback=True)
+        assert len(statements) > built
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert first["ok"] and first["rank"] == 1
+    assert again["ok"] and again["rank"] == 2 and later == again
