@@ -1,7 +1,7 @@
-"""The answer path, the hottest code of a contest: one prebuilt state read per answer, then
-group commit (`batch`): the answers of a few milliseconds are inserted and their streaks
-updated in one transaction, and each ack goes out after that commit. What never changes
-about a question is cached per app; no ORM object is built on the way."""
+"""The answer path, the hottest code of a contest: no query per answer, but group commit
+(`batch`): the answers of a few milliseconds are judged against one read of their seats and
+windows, inserted and their streaks updated in one transaction, and each ack goes out after
+that commit. What never changes about a question is cached per app; no ORM object is built."""
 
 from __future__ import annotations
 
