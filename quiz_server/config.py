@@ -91,7 +91,7 @@ class Settings:
     # How long an event waits for a free connection before the phone is told to retry (busy).
     db_pool_timeout: float = 1.5
     # Group commit: answers arriving within this window share one transaction.
-    commit_window_ms: float = 3
+    commit_window_ms: float = 10
     cookie_secure: bool = False
     # The largest bank or organisation file (xlsx, YAML, CSV) an organizer may upload; a
     # 2,000-question bank in the template is about 0.2 MB, a 50,000-member roster about 0.9 MB.
@@ -129,7 +129,7 @@ class Settings:
             "db_connections": int(env.get("QUIZ_DB_CONNECTIONS", "20")),
             "processes": int(env.get("QUIZ_PROCESSES", "1")),
             "db_pool_timeout": float(env.get("QUIZ_DB_POOL_TIMEOUT", "1.5")),
-            "commit_window_ms": float(env.get("QUIZ_COMMIT_WINDOW_MS", "3")),
+            "commit_window_ms": float(env.get("QUIZ_COMMIT_WINDOW_MS", "10")),
         }
         values.update(overrides)
         settings = cls(**values)  # type: ignore[arg-type]  # values come from the environment, checked in __post_init__

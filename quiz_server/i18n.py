@@ -58,6 +58,13 @@ def to_simplified(text: str) -> str:
     return _to_simplified().convert(text)
 
 
+def warm() -> None:
+    """Load both converters now (about 0.1 s of CPU each, once per process): a server does it
+    at start, not inside the first 繁體 broadcast or the first join, where phones wait on it."""
+    _converter()
+    _to_simplified()
+
+
 def convert(value: Any, locale: str) -> Any:
     """A payload with every human-readable string in `locale`; ids and codes stay as they are."""
     if locale != HANT:

@@ -3,7 +3,8 @@
 Engine.IO and simple-websocket serve phones well but trust the client more than a public contest
 can: no origin check with `cors_allowed_origins=[]`, compressed frames expanded without a bound,
 a closed WebSocket whose TCP connection stays open, a traceback in the log for every malformed
-frame. Each defence here is one small, named piece; `init_app` installs them all.
+frame. Each defence here is one small, named piece; `init_app` installs them all, with one
+saving below the handlers (`EventSessions`: no cookie session opened per event).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
-from flask import Flask
+from flask import Flask, Request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_socketio import SocketIO
 from socketio.packet import BINARY_EVENT, EVENT, Packet
 
@@ -217,8 +219,21 @@ def server_options(public_url: str | None) -> dict[str, Any]:
     }
 
 
+class EventSessions(SecureCookieSessionInterface):
+    """Flask opens the cookie session for every request context, and Flask-SocketIO pushes one
+    per socket event, then replaces that session with its own copy made at the socket's first
+    event (`saved_session` in the socket's environ). Opening it again (a signing serializer,
+    the cookie's HMAC and JSON) was thrown away on every answer; pages are unchanged."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if "saved_session" in request.environ:
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def init_app(app: Flask, socketio: SocketIO) -> None:
     """Install what `init_app`'s options cannot carry (call right after `socketio.init_app`)."""
+    app.session_interface = EventSessions()
     eio = socketio.server.eio
     eio._async = {**eio._async, "websocket": _bounded(eio._async["websocket"])}
     app.wsgi_app = PollingGuard(app.wsgi_app)  # type: ignore[method-assign]  # the documented way to add WSGI middleware

@@ -20,7 +20,7 @@ from quiz_server.extensions import db, socketio
 from quiz_server.live import seats
 from quiz_server.live.answers import answer_batcher
 from quiz_server.live.batch import Batcher
-from quiz_server.models import Answer, Participant
+from quiz_server.models import Answer, Contest, Participant
 
 PHONES = 12
 
@@ -372,30 +372,22 @@ def test_a_roster_join_retried_with_its_join_id_is_not_refused_as_a_second_devic
         db.engine.dispose()
 
 
-def test_a_row_the_database_refuses_does_not_fail_the_rest_of_its_batch(live_app, t, host, clock):  # noqa: F811
-    from quiz_server.live.answers import Marked, commit_answers
+def test_an_answer_without_a_seat_does_not_fail_the_rest_of_its_batch(live_app, t, host, clock):  # noqa: F811
+    from quiz_server.live.answers import Offered, asked_question, commit_answers
 
     a1, _ = phone(live_app, t, "张三", 0)
     control(host, t, "start")
     clock.advance(1)
     with live_app.app_context():
-        pid, cq_id = db.session.execute(select(Participant.id)).scalar(), _cq_id(t)
-        row = {
-            "contest_id": t["contest_id"], "contest_question_id": cq_id, "choice": "B",
-            "correct": True, "points": 900, "potential_points": 900, "elapsed_ms": 1000,
-            "answered_at": clock(),
-        }  # fmt: skip
-        good = Marked(
-            0, {**row, "participant_id": pid}, {"pid": pid, "new_streak": 1, "new_position": 0}
-        )
-        ghost = Marked(
-            0,
-            {**row, "participant_id": 99_999},
-            {"pid": 99_999, "new_streak": 1, "new_position": 0},
-        )
+        pid = db.session.execute(select(Participant.id)).scalar()
+        asked = asked_question(t["contest_id"], 0)
+        choice = asked.qtype.parse_choice(right(t, 0), asked.options) if asked else None
+        assert asked is not None and choice is not None
+        good = Offered(pid, t["contest_id"], 0, asked, choice, None, clock())
+        ghost = Offered(99_999, t["contest_id"], 0, asked, choice, None, clock())
         acks = commit_answers([ghost, good])
-    assert [a["ok"] for a in acks] == [False, True] and acks[0]["reason"] == "busy"
-    assert rows(live_app) == [(pid, "B")]
+    assert [a["ok"] for a in acks] == [False, True] and acks[0]["reason"] == "not_open"
+    assert rows(live_app) == [(pid, ",".join(choice))]
 
 
 def _cq_id(t):  # noqa: F811
@@ -406,3 +398,38 @@ def _cq_id(t):  # noqa: F811
             ContestQuestion.contest_id == t["contest_id"], ContestQuestion.position == 0
         )
     )
+
+
+def test_standings_follow_the_phase_this_process_knows(live_app, t, host, clock, monkeypatch):  # noqa: F811
+    a1, _ = phone(live_app, t, "张三", 0)
+    b1, _ = phone(live_app, t, "王五", 1)
+    control(host, t, "start")
+    clock.advance(2)
+    assert answer(a1, 0, right(t, 0))["ok"]
+    control(host, t, "next")  # reveal
+    control(host, t, "next")  # leaderboard
+    with live_app.app_context():
+        engine = db.engine
+    statements = []
+
+    def note(*args):
+        statements.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        first = a1.emit("standing", {}, namespace="/play", callback=True)
+        built = len(statements)
+        again = b1.emit("standing", {}, namespace="/play", callback=True)
+        assert len(statements) == built  # served from the per-phase table: no query at all
+        # Another process moved the contest on and its `phase` reached this process's rooms
+        # through the message queue (noted as delivered): the next request builds again.
+        with live_app.app_context():
+            seq = db.session.scalar(select(Contest.seq).where(Contest.id == t["contest_id"]))
+        manager = socketio.server.manager
+        monkeypatch.setattr(manager, "delivered", {t["contest_id"]: seq + 1}, raising=False)
+        later = b1.emit("standing", {}, namespace="/play", callback=True)
+        assert len(statements) > built
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert first["ok"] and first["rank"] == 1
+    assert again["ok"] and again["rank"] == 2 and later == again

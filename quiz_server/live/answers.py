@@ -1,12 +1,13 @@
-"""The answer path, the hottest code of a contest: one prebuilt state read per answer, then
-group commit (`batch`): the answers of a few milliseconds are inserted and their streaks
-updated in one transaction, and each ack goes out after that commit. What never changes
-about a question is cached per app; no ORM object is built on the way."""
+"""The answer path, the hottest code of a contest: no query per answer, but group commit
+(`batch`): the answers of a few milliseconds are judged against one read of their seats and
+windows, inserted and their streaks updated in one transaction, and each ack goes out after
+that commit. What never changes about a question is cached per app; no ORM object is built."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select, update
@@ -55,25 +56,32 @@ log = logging.getLogger(__name__)
 _ANSWERS, _QUESTIONS, _PEOPLE, _CONTESTS = (
     cast(Table, m.__table__) for m in (Answer, ContestQuestion, Participant, Contest)
 )
-# Built once: the answer path then skips statement construction and cache-key work per call.
-_ANSWER_STATE = (
+# Built once: the batch then skips statement construction and cache-key work per call. One
+# read per batch, in the batch's own transaction: the seats (kicked, token, streak) and the
+# windows of every answer in it, as the database has them at commit time.
+_BATCH_STATE = (
     select(
+        _PEOPLE.c.id.label("pid"),
+        _PEOPLE.c.kicked,
+        _PEOPLE.c.token,
+        _PEOPLE.c.streak,
+        _PEOPLE.c.streak_position,
+        _QUESTIONS.c.id.label("cq_id"),
         _QUESTIONS.c.opens_at,
         _QUESTIONS.c.closes_at,
         _QUESTIONS.c.revealed_at,
         _CONTESTS.c.settings,
         _CONTESTS.c.paused_remaining,
-        _PEOPLE.c.kicked,
-        _PEOPLE.c.token,
-        _PEOPLE.c.streak,
-        _PEOPLE.c.streak_position,
     )  # fmt: skip
     .select_from(
-        _QUESTIONS.join(_CONTESTS, _QUESTIONS.c.contest_id == _CONTESTS.c.id).join(
-            _PEOPLE, _PEOPLE.c.id == bindparam("pid")
+        _PEOPLE.join(_CONTESTS, _CONTESTS.c.id == _PEOPLE.c.contest_id).join(
+            _QUESTIONS, _QUESTIONS.c.contest_id == _CONTESTS.c.id
         )
     )
-    .where(_QUESTIONS.c.id == bindparam("cq_id"))
+    .where(
+        _PEOPLE.c.id.in_(bindparam("pids", expanding=True)),
+        _QUESTIONS.c.id.in_(bindparam("cq_ids", expanding=True)),
+    )
 )
 _UPDATE_STREAK = (
     update(_PEOPLE)
@@ -104,85 +112,103 @@ _INSERT_NEW = {name: _insert_new(name) for name in ("postgresql", "sqlite")}
 
 
 @dataclass(frozen=True)
-class Marked:
-    """An accepted, scored answer waiting for its batch."""
+class Offered:
+    """An answer that passed the door (its choice is one of the options), waiting for its batch;
+    `moment` is when it arrived, the time its window is judged and its speed scored by."""
 
+    pid: int
+    cid: int
     position: int
-    row: dict[str, Any]
-    streak: dict[str, Any]
+    asked: Asked
+    choice: list[str]
+    token: str | None
+    moment: datetime
 
     @property
     def key(self) -> tuple[int, int]:
-        return self.row["participant_id"], self.row["contest_question_id"]
+        return self.pid, self.asked.cq_id
+
+
+@dataclass(frozen=True)
+class Marked:
+    """An accepted, scored answer: its row and its member's new streak."""
+
+    row: dict[str, Any]
+    streak: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Late:
+    """Outside its window (`reason`): an answer already stored still gets its result back."""
+
+    reason: str
+
+
+Verdict = Marked | Late | dict[str, Any]  # a final refusal is the ack itself
 
 
 def answer(pid: int, cid: int, position: int, raw: Any, token: str | None = None) -> dict[str, Any]:
     """Take member `pid`'s answer to question `position` of contest `cid` (checked at the door);
-    `token` is the one the socket was seated with: a seat released since then refuses it."""
+    `token` is the one the socket was seated with: a seat released since then refuses it.
+    No query here: the seat and the window are read once per batch (`commit_answers`)."""
     asked = asked_question(cid, position)
     if asked is None:
         return refuse(Refusal.NOT_OPEN, position=position)
-    # Core connections, not the ORM session: a third of the CPU, and each goes back to the
-    # pool at once, so no connection is held while the batch gathers.
-    with db.engine.connect() as conn:
-        found = conn.execute(_ANSWER_STATE, {"pid": pid, "cq_id": asked.cq_id}).first()
-    if not found:
-        return refuse(Refusal.NOT_OPEN, position=position)
-    if found.kicked:
-        return refuse(Refusal.KICKED, position=position)
-    if token is not None and found.token != token:
-        return refuse("seat_released", position=position)
-    taken = _take(pid, cid, position, asked, found, raw)
-    if not isinstance(taken, Marked):
-        return taken
-    result = answer_batcher().submit(taken)
+    choice = asked.qtype.parse_choice(raw, asked.options)
+    if choice is None:
+        return refuse(Refusal.NO_SUCH_OPTION, position=position)
+    offered = Offered(pid, cid, position, asked, choice, token, now())
+    result = answer_batcher().submit(offered)
     if result.get("ok"):
         mark_dirty(cid, "progress")
     return result
 
 
-def _take(
-    pid: int, cid: int, position: int, asked: Asked, found: Any, raw: Any
-) -> Marked | dict[str, Any]:
-    moment = now()
+def judge(item: Offered, found: Any, grace_seconds: float) -> Verdict:
+    """The protocol's checks on one answer against its seat and window as stored (`found`, None
+    when the seat or the question is not there), in order: kicked, a released seat's token,
+    the window at arrival (deadline + grace, reveal, pause); then its score."""
+    if found is None:
+        return refuse(Refusal.NOT_OPEN, position=item.position)
+    if found.kicked:
+        return refuse(Refusal.KICKED, position=item.position)
+    if item.token is not None and found.token != item.token:
+        return refuse("seat_released", position=item.position)
     paused = found.paused_remaining is not None
     window = engine.Window(found.opens_at, found.closes_at, found.revealed_at, paused)
-    refusal = engine.check_open(window, moment, settings().answer_grace_seconds)
+    refusal = engine.check_open(window, item.moment, grace_seconds)
     if refusal is not None:
-        return _stored_or(pid, asked.cq_id, position, refusal)
-    choice = asked.qtype.parse_choice(raw, asked.options)
-    if choice is None:
-        return refuse(Refusal.NO_SUCH_OPTION, position=position)
+        return Late(refusal)
     marked = engine.mark(
-        asked.qtype,
-        asked.answer,
-        choice,
-        position=position,
+        item.asked.qtype,
+        item.asked.answer,
+        item.choice,
+        position=item.position,
         window=window,
-        now=moment,
+        now=item.moment,
         streak=engine.Streak(found.streak, found.streak_position),
         scoring=engine.Scoring.from_settings(found.settings),
     )
     row = {
-        "contest_id": cid,
-        "participant_id": pid,
-        "contest_question_id": asked.cq_id,
-        "choice": ",".join(choice),
+        "contest_id": item.cid,
+        "participant_id": item.pid,
+        "contest_question_id": item.asked.cq_id,
+        "choice": ",".join(item.choice),
         "correct": marked.correct,
         "points": marked.points,
         "potential_points": marked.potential_points,
         "elapsed_ms": marked.elapsed_ms,
-        "answered_at": moment,
+        "answered_at": item.moment,
     }
     streak = {
-        "pid": pid,
+        "pid": item.pid,
         "new_streak": marked.streak.length,
         "new_position": marked.streak.position,
     }
-    return Marked(position, row, streak)
+    return Marked(row, streak)
 
 
-def answer_batcher() -> Batcher[Marked, dict[str, Any]]:
+def answer_batcher() -> Batcher[Offered, dict[str, Any]]:
     """This app's group commit for answers (made on first use: it needs the async mode)."""
     live = state()
     if live.answer_batcher is None:
@@ -191,12 +217,12 @@ def answer_batcher() -> Batcher[Marked, dict[str, Any]]:
     return live.answer_batcher
 
 
-def commit_answers(batch: list[Marked]) -> list[dict[str, Any]]:
-    """Insert a batch in one transaction; each member's ack, in order. The first of several
-    answers of one member to one question goes in; the others, like answers already stored,
-    get the stored result back (same choice) or `already_answered`. A row the database refuses
-    for another reason (a seat gone meanwhile) is retried alone, so it cannot fail the others'
-    batches again and again."""
+def commit_answers(batch: list[Offered]) -> list[dict[str, Any]]:
+    """Judge and insert a batch in one transaction; each member's ack, in order. The first of
+    several answers of one member to one question is judged and goes in; the others, like
+    answers already stored, get the stored result back (same choice) or `already_answered`.
+    A row the database refuses for another reason (a seat gone meanwhile) is retried alone, so
+    it cannot fail the others' batches again and again."""
     try:
         return _commit(batch)
     except IntegrityError:
@@ -205,37 +231,57 @@ def commit_answers(batch: list[Marked]) -> list[dict[str, Any]]:
     return [_commit_alone(item) for item in batch]
 
 
-def _commit_alone(item: Marked) -> dict[str, Any]:
+def _commit_alone(item: Offered) -> dict[str, Any]:
     try:
         return _commit([item])[0]
     except IntegrityError:
-        log.warning("answer of participant %s refused by the database", item.key[0])
+        log.warning("answer of participant %s refused by the database", item.pid)
         return busy()
 
 
-def _commit(batch: list[Marked]) -> list[dict[str, Any]]:
-    first: dict[tuple[int, int], Marked] = {}
+def _commit(batch: list[Offered]) -> list[dict[str, Any]]:
+    first: dict[tuple[int, int], Offered] = {}
     for item in batch:
         first.setdefault(item.key, item)
+    grace = settings().answer_grace_seconds
     with db.engine.begin() as conn:  # commits on leaving: durable before any ack
-        statement = _INSERT_NEW[conn.dialect.name]
-        inserted = {tuple(r) for r in conn.execute(statement, [i.row for i in first.values()])}
-        streaks = [first[key].streak for key in inserted]
-        if streaks:
-            conn.execute(_UPDATE_STREAK, streaks)
+        params = {"pids": list({k[0] for k in first}), "cq_ids": list({k[1] for k in first})}
+        found = {(r.pid, r.cq_id): r for r in conn.execute(_BATCH_STATE, params)}
+        verdicts = {key: judge(item, found.get(key), grace) for key, item in first.items()}
+        marked = {key: v for key, v in verdicts.items() if isinstance(v, Marked)}
+        inserted: set[tuple[int, int]] = set()
+        if marked:
+            statement = _INSERT_NEW[conn.dialect.name]
+            rows = [v.row for v in marked.values()]
+            inserted = {(r[0], r[1]) for r in conn.execute(statement, rows)}
+        if inserted:
+            conn.execute(_UPDATE_STREAK, [marked[key].streak for key in inserted])
     won = {id(first[key]) for key in inserted}
-    stored = _stored([item.key for item in batch if id(item) not in won])
-    return [_result(item, id(item) in won, stored) for item in batch]
+    stored = _stored([
+        item.key for item in batch
+        if id(item) not in won and not isinstance(verdicts[item.key], dict)
+    ])  # fmt: skip
+    return [_result(item, verdicts[item.key], id(item) in won, stored) for item in batch]
 
 
-def _result(item: Marked, won: bool, stored: dict[tuple[int, int], Any]) -> dict[str, Any]:
-    if won:
-        row = item.row
-        return _ok(item.position, row["choice"], row["elapsed_ms"], row["potential_points"])
+def _result(
+    item: Offered, verdict: Verdict, won: bool, stored: dict[tuple[int, int], Any]
+) -> dict[str, Any]:
+    if isinstance(verdict, dict):
+        return verdict
     found = stored.get(item.key)
+    if isinstance(verdict, Late):
+        return (
+            _stored_result(found, item.position, None)
+            if found
+            else refuse(verdict.reason, position=item.position)
+        )
+    if won:
+        row = verdict.row
+        return _ok(item.position, row["choice"], row["elapsed_ms"], row["potential_points"])
     if found is None:  # its winner is gone again (cannot happen on one database): retry
         return busy()
-    return _stored_result(found, item.position, item.row["choice"])
+    return _stored_result(found, item.position, ",".join(item.choice))
 
 
 def _stored(keys: list[tuple[int, int]]) -> dict[tuple[int, int], Any]:
@@ -261,9 +307,3 @@ def _stored_result(stored: Any, position: int, choice: str | None) -> dict[str, 
     if choice is None or stored.choice == choice:
         return _ok(position, stored.choice, stored.elapsed_ms, stored.potential_points)
     return refuse(Refusal.ALREADY_ANSWERED, position=position, choice=stored.choice.split(","))
-
-
-def _stored_or(pid: int, cq_id: int, position: int, reason: str) -> dict[str, Any]:
-    """Past the window, an answer already stored still gets its result back; else `reason`."""
-    stored = _stored([(pid, cq_id)]).get((pid, cq_id))
-    return _stored_result(stored, position, None) if stored else refuse(reason, position=position)

@@ -23,6 +23,20 @@ def current_seq(contest_id: int) -> int | None:
     return db.session.execute(_CURRENT_SEQ, {"cid": contest_id}).scalar()
 
 
+def known_seq(contest_id: int) -> int | None:
+    """The newest `seq` this process has seen for the contest, without a query: the phase it
+    last built (its own steps broadcast through `phase_payload_of`, every snapshot too) or, with
+    several processes, the last `phase` the message queue delivered to its rooms (which also
+    carries this process's own broadcasts back). A phone asks after a phase reached it through
+    this process, so this is never older than what the phone saw; None: nothing seen yet."""
+    cached = state().phases.get(contest_id)
+    seen = cached["seq"] if cached is not None else None
+    delivered = getattr(socketio.server.manager, "delivered", {}).get(contest_id)
+    if delivered is not None and (seen is None or delivered > seen):
+        return int(delivered)
+    return seen
+
+
 def phase_payload_of(contest_id: int, seq: int | None = None) -> dict[str, Any]:
     """The room's payload for the contest's current phase, built once per phase per process;
     a reconnect storm costs one light query per phone, not a payload build each (none when

@@ -9,15 +9,18 @@ from .. import standings
 from ..extensions import db
 from ..models import Contest
 from ..ranking import tied
-from .phase import building, current_seq, wait_for_builder
+from .phase import building, current_seq, known_seq, wait_for_builder
 from .state import state
 
 
 def ranks_of(contest_id: int) -> dict[str, Any]:
     """`{members: {pid: {score, rank, tied, correct}}, branches: {unit_id: {name, rank, tied}},
-    of, branch_of}`; `tied` where another member (branch) shares the rank."""
+    of, branch_of}`; `tied` where another member (branch) shares the rank. Kept per phase: the
+    phase this process knows (`known_seq`, no query), the stored one only before it knows any."""
     cache = state().ranks
-    seq = current_seq(contest_id)
+    seq = known_seq(contest_id)
+    if seq is None:
+        seq = current_seq(contest_id)
     cached = cache.get(contest_id)
     if cached is not None and cached[0] == seq:
         return cached[1]
