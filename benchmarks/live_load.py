@@ -353,6 +353,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     add("--no-pin", dest="pin", action="store_false", help="no core pinning (a busy shared box)")
     add("--profile", metavar="FILE", help="py-spy quiz-server's worker into FILE (raw stacks)")
     add("--only", choices=("both", "bare", "quiz-server"), default="both")
+    add("--keep", metavar="DIR", help="run in DIR (a new folder) and keep the logs there")
     args = parser.parse_args(argv)
     if args.processes > 1 and args.database == "sqlite":
         parser.error("--processes > 1 needs a PostgreSQL URL: a SQLite file serves one process")
@@ -367,10 +368,11 @@ def main(argv: list[str] | None = None) -> None:
     cluster.PIN = args.pin
     targets = ["bare", "quiz-server"] if args.only == "both" else [args.only]
     with tempfile.TemporaryDirectory(prefix="quiz-bench-") as tmp:
+        tmp = args.keep or tmp
         results = []
         for target in targets:
             folder = Path(tmp) / target
-            folder.mkdir()
+            folder.mkdir(parents=True)
             print(f"measuring {target} …", flush=True)
             results.append(measure(target, args, folder))
         report(results, args)
