@@ -1,22 +1,26 @@
-"""The server side of a benchmark run: N gunicorn processes (each pinned to one core), Redis as
-their message queue when N > 1, nginx in front of them rendered from deploy/nginx.conf, and
-what /proc says each worker spent (CPU, memory).
+"""The server side of a benchmark run, and what /proc says each worker spent (CPU, memory).
 
-`start_processes` starts the processes itself, with quiz-server's own production argv
-(`quiz_server.cli.gunicorn_argv`); a `quiz-server run --processes N` command can replace it
-without the rest of the benchmark noticing.
+quiz-server is started as a user starts it: `quiz-server run` for one process, `quiz-server run
+--processes N` for N gunicorn processes behind nginx with Redis as their message queue (the
+command prints each process's pid and a `ready` line; the workers are those processes'
+children). The bare server is no quiz-server, so it is started here: the same gunicorn argv
+(`quiz_server.cli.gunicorn_argv`) and, for N > 1, nginx with the configuration quiz-server
+renders from deploy/nginx.conf (`quiz_server.cluster.render_nginx`). With pinning, server
+process i runs on one core and the load generator on the others.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import resource
 import secrets
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,13 +30,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from servers import free_port  # noqa: E402
+from servers import Cluster as QuizServerRun  # noqa: E402
+from servers import free_port, free_ports  # noqa: E402
 
-from quiz_server.cli import gunicorn_argv  # noqa: E402
+from quiz_server import cluster as quiz_cluster  # noqa: E402
+from quiz_server.cli import WORKER_CONNECTIONS, gunicorn_argv  # noqa: E402
+from quiz_server.config import resource_dir  # noqa: E402
 
 QUIZ_APP = "quiz_server.wsgi:app"
 BARE_APP = "benchmarks.bare_server:app"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+OPEN_FILES = 65536  # what deploy/quiz-server@.service gives the server (LimitNOFILE)
 
 
 @dataclass
@@ -40,11 +48,11 @@ class Cluster:
     """Running server processes and the URL phones use (nginx's when there is more than one)."""
 
     base: str
-    masters: list[subprocess.Popen[bytes]]
     workers: list[int]
     cores: list[int]
     log: Path
-    nginx: subprocess.Popen[bytes] | None = None
+    stoppers: list[Callable[[], None]]
+    nginx: int | None = None  # nginx's master pid
     extra: dict[str, str] = field(default_factory=dict)
 
     def cpu(self) -> list[float]:
@@ -62,11 +70,11 @@ class Cluster:
     def nginx_cpu(self) -> float:
         if self.nginx is None:
             return 0.0
-        return sum(cpu_seconds(pid) for pid in [self.nginx.pid, *children(self.nginx.pid)])
+        return sum(cpu_seconds(pid) for pid in [self.nginx, *children(self.nginx)])
 
     def stop(self) -> None:
-        for proc in [*self.masters, *([self.nginx] if self.nginx else [])]:
-            stop(proc)
+        for stopper in self.stoppers:
+            stopper()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -126,50 +134,26 @@ def generator_cores(taken: list[int]) -> set[int]:
     return (cores - set(taken)) or cores
 
 
-def argv(app: str, port: int, connections: int) -> list[str]:
-    """quiz-server's production command, for `app`, with room for every benchmark phone."""
-    args = gunicorn_argv("127.0.0.1", port)
-    args[-1] = app
-    index = args.index("--worker-connections")
-    args[index + 1] = str(max(int(args[index + 1]), connections))
-    return [*args[:-1], "--log-level", "warning", args[-1]]
+def pin(pids: list[int], core: int) -> None:
+    """Every thread of `pids` onto `core` (threads started later inherit it)."""
+    if core < 0:
+        return
+    for pid in pids:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                os.sched_setaffinity(int(task.name), {core})
+            except OSError:
+                pass  # a thread that has just ended
 
 
-def start_processes(
-    app: str,
-    processes: int,
-    env: dict[str, str],
-    log: Path,
-    connections: int,
-    ports: list[int] | None = None,
-) -> tuple[list[subprocess.Popen[bytes]], list[int], list[int], list[int]]:
-    """N single-worker gunicorn processes on free loopback ports, process i pinned to a core.
-    Returns (masters, worker pids, ports, cores) once each worker answers HTTP."""
-    cores = server_cores(processes)
-    ports = ports or [free_port() for _ in range(processes)]
-    masters = []
-    with log.open("ab") as out:
-        for port, core in zip(ports, cores, strict=True):
-            masters.append(
-                subprocess.Popen(
-                    argv(app, port, connections),
-                    env={**os.environ, **env},
-                    cwd=ROOT,
-                    stderr=out,
-                    preexec_fn=None
-                    if core < 0
-                    else lambda core=core: os.sched_setaffinity(0, {core}),
-                )
-            )
+def open_files() -> None:
+    """Phones are open files, twice over through nginx: give the servers (our children) the
+    limit the shipped systemd unit gives them, where we may; else the soft limit up to the hard."""
     try:
-        for port, master in zip(ports, masters, strict=True):
-            wait_http(f"http://127.0.0.1:{port}/", master)
-    except BaseException:
-        for master in masters:
-            stop(master)
-        raise
-    workers = [children(m.pid)[0] for m in masters]
-    return masters, workers, ports, cores
+        resource.setrlimit(resource.RLIMIT_NOFILE, (OPEN_FILES, OPEN_FILES))
+    except (ValueError, OSError):
+        pass
+    quiz_cluster.raise_file_limit()
 
 
 def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
@@ -185,49 +169,89 @@ def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> N
     raise RuntimeError(f"nothing answered {url} within {timeout} s")
 
 
-def render_nginx(ports: list[int], listen: int, folder: Path, connections: int) -> str:
-    """deploy/nginx.conf (the shipped, tested file) for loopback: our upstream ports, our listen
-    port, the checkout's static folder; wrapped in the main context a full nginx.conf needs."""
-    site = (ROOT / "deploy" / "nginx.conf").read_text()
-    first = re.search(r"(?m)^(\s*)server\s+[\d.]+:\d+([^;]*);\n", site)
-    indent, options = (first.group(1), first.group(2)) if first else ("", "")
-    upstreams = "".join(f"{indent}server 127.0.0.1:{p}{options};\n" for p in ports)
-    site, found = re.subn(r"(?m)^(\s*server\s+[\d.]+:\d+[^;]*;\n)+", upstreams, site, count=1)
-    site, listens = re.subn(r"(?m)^(\s*)listen\s+[^;]+;", rf"\1listen 127.0.0.1:{listen};", site)
-    if not found or not listens:
-        raise RuntimeError("deploy/nginx.conf: no upstream servers or listen line to render")
-    site = re.sub(r"(?m)^(\s*)alias\s+[^;]+;", rf"\1alias {ROOT / 'static'}/;", site)
-    temp = {k: folder / k for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")}
-    for path in temp.values():
-        path.mkdir(exist_ok=True)
-    return f"""worker_processes 1;
-pid {folder / "nginx.pid"};
-error_log {folder / "error.log"} warn;
-worker_rlimit_nofile {connections * 2 + 100};
-events {{ worker_connections {connections * 2 + 100}; }}
-http {{
-    access_log off;
-    client_body_temp_path {temp["client_body"]};
-    proxy_temp_path {temp["proxy"]};
-    fastcgi_temp_path {temp["fastcgi"]};
-    uwsgi_temp_path {temp["uwsgi"]};
-    scgi_temp_path {temp["scgi"]};
-{site}
-}}
-"""
-
-
-def start_nginx(
-    ports: list[int], listen: int, folder: Path, connections: int
+def popen(
+    argv: list[str], env: dict[str, str], log: Path, core: int = -1
 ) -> subprocess.Popen[bytes]:
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    conf = folder / "nginx.conf"
-    conf.write_text(render_nginx(ports, listen, folder, connections))
-    proc = subprocess.Popen(
-        [binary, "-p", str(folder), "-e", str(folder / "error.log"), "-c", str(conf),
-         "-g", "daemon off;"],
-        stderr=(folder / "error.log").open("ab"),
-    )  # fmt: skip
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            argv, env={**os.environ, **env}, cwd=ROOT, stdout=out, stderr=out,
+            preexec_fn=None if core < 0 else lambda: os.sched_setaffinity(0, {core}),
+        )  # fmt: skip
+
+
+def quiz_server_run(processes: int, env: dict[str, str], log: Path, connections: int) -> Cluster:
+    """`quiz-server run` (one process) or `quiz-server run --processes N` (N behind nginx),
+    the commands of the README; returned once it serves, its workers pinned."""
+    options = ("--worker-connections", str(connections))
+    cores = server_cores(processes)
+    if processes == 1:
+        port = free_port()
+        env = {**env, "QUIZ_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+        argv = [sys.executable, "-m", "quiz_server.cli", "run", "--host", "127.0.0.1",
+                "--port", str(port), *options]  # fmt: skip
+        proc = popen(argv, env, log, cores[0])  # `run` execs gunicorn: proc is its master
+        try:
+            wait_http(f"http://127.0.0.1:{port}/", proc)
+        except BaseException:
+            stop(proc)
+            raise
+        workers = children(proc.pid)[:1]
+        return Cluster(f"http://127.0.0.1:{port}", workers, cores, log, [lambda: stop(proc)],
+                       extra=env)  # fmt: skip
+    port = free_ports(processes + 1)
+    env = {**env, "QUIZ_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+    run = QuizServerRun(port, processes, env, log, options=options)
+    masters = [run.pids[p] for p in run.worker_ports]
+    workers = [children(m)[0] for m in masters]
+    for master, worker, core in zip(masters, workers, cores, strict=True):
+        pin([master, worker], core)
+
+    def finish() -> None:
+        run.stop()
+        with log.open("a") as out:  # what the supervisor said (a restart would show here)
+            out.writelines(f"{line}\n" for line in run.lines)
+
+    return Cluster(run.base(), workers, cores, log, [finish], run.pids.get(port), env)
+
+
+def bare_processes(processes: int, env: dict[str, str], log: Path, connections: int) -> Cluster:
+    """The bare server on quiz-server's gunicorn argv: one process, or N behind the same nginx
+    configuration `quiz-server run --processes N` renders."""
+    cores = server_cores(processes)
+    front = free_port()
+    ports = [front] if processes == 1 else [free_port() for _ in range(processes)]
+    masters = []
+    for port, core in zip(ports, cores, strict=True):
+        argv = gunicorn_argv("127.0.0.1", port, connections=connections)
+        masters.append(popen([*argv[:-1], "--log-level", "warning", BARE_APP], env, log, core))
+    stoppers = [lambda m=m: stop(m) for m in masters]
+    try:
+        for port, master in zip(ports, masters, strict=True):
+            wait_http(f"http://127.0.0.1:{port}/", master)
+        nginx = None if processes == 1 else start_nginx(ports, front, log.parent)
+    except BaseException:
+        for stopper in stoppers:
+            stopper()
+        raise
+    workers = [children(m.pid)[0] for m in masters]
+    if nginx is not None:
+        stoppers.append(lambda: stop(nginx))
+    return Cluster(f"http://127.0.0.1:{front}", workers, cores, log, stoppers,
+                   nginx.pid if nginx else None, env)  # fmt: skip
+
+
+def start_nginx(ports: list[int], listen: int, folder: Path) -> subprocess.Popen[bytes]:
+    prefix = folder / "nginx"
+    prefix.mkdir(exist_ok=True)
+    conf = prefix / "nginx.conf"
+    template = quiz_cluster.nginx_template().read_text()
+    conf.write_text(quiz_cluster.render_nginx(
+        template, f"127.0.0.1:{listen}", ports, resource_dir("static"), prefix,
+        quiz_cluster.raise_file_limit(),
+    ))  # fmt: skip
+    binary = quiz_cluster.NGINX if Path(quiz_cluster.NGINX).is_file() else shutil.which("nginx")
+    argv = [str(binary), "-p", str(prefix), "-e", "stderr", "-c", str(conf)]
+    proc = popen(argv, {}, folder / "nginx.log")
     wait_http(f"http://127.0.0.1:{listen}/", proc)
     return proc
 
@@ -236,22 +260,12 @@ def start(
     app: str, processes: int, env: dict[str, str], folder: Path, phones: int, redis_url: str
 ) -> Cluster:
     """The servers for one measurement: one process on its port, or N behind nginx with Redis."""
+    open_files()
     env = dict(env)
-    front = free_port()  # the port phones use: the only process's, or nginx's
-    env.setdefault("QUIZ_PUBLIC_URL", f"http://127.0.0.1:{front}")  # the page's origin
     if processes > 1:
         env.setdefault("QUIZ_MESSAGE_QUEUE", redis_url)
         env.setdefault("QUIZ_MESSAGE_CHANNEL", f"bench-{secrets.token_hex(4)}")
-    connections = phones + 500
-    log = folder / ("bare-server.log" if app == BARE_APP else "quiz-server.log")
-    if processes == 1:
-        masters, workers, _, cores = start_processes(app, 1, env, log, connections, [front])
-        return Cluster(f"http://127.0.0.1:{front}", masters, workers, cores, log, extra=env)
-    masters, workers, ports, cores = start_processes(app, processes, env, log, connections)
-    try:
-        nginx = start_nginx(ports, front, folder, connections)
-    except BaseException:
-        for master in masters:
-            stop(master)
-        raise
-    return Cluster(f"http://127.0.0.1:{front}", masters, workers, cores, log, nginx, env)
+    connections = max(WORKER_CONNECTIONS, phones + 500)
+    if app == QUIZ_APP:
+        return quiz_server_run(processes, env, folder / "quiz-server.log", connections)
+    return bare_processes(processes, env, folder / "bare-server.log", connections)

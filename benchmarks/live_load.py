@@ -6,7 +6,8 @@ against quiz-server and, in the same run, a bare Flask-SocketIO server on the sa
         --database postgresql://127.0.0.1/test        # two processes behind nginx, Redis queue
 
 For each target (the bare server of benchmarks/bare_server.py, then quiz-server) it starts the
-servers (`gunicorn -k gevent -w 1`, one process per core, nginx in front of several), joins the
+servers (quiz-server through `quiz-server run [--processes N]`, the command users run; the bare
+server on the same gunicorn argv and nginx configuration; one core per process), joins the
 phones at `--join-rate`, and lets a logged-in big screen start and advance `--questions`
 questions. Each phone answers once, uniformly over `--answer-window` seconds after the question
 reaches it (`--burst`: over 2 s), and asks for its standing after each leaderboard. The phones
@@ -316,10 +317,17 @@ def _profile(path: str | None, servers: cluster.Cluster) -> subprocess.Popen[byt
     return subprocess.Popen(argv, stdout=subprocess.DEVNULL)
 
 
+LOG_MARKS = (
+    "Traceback", "ERROR", "CRITICAL", "QueuePool limit", "too many clients",
+    "exited (",  # the supervisor of `quiz-server run --processes N` restarting a process
+    "[error]", "[alert]", "[crit]",  # nginx (e.g. "worker_connections are not enough")
+)  # fmt: skip
+
+
 def _log_errors(log: Path) -> Counter[str]:
     found: Counter[str] = Counter()
     for line in log.read_text(errors="replace").splitlines() if log.exists() else []:
-        for mark in ("Traceback", "ERROR", "CRITICAL", "QueuePool limit", "too many clients"):
+        for mark in LOG_MARKS:
             if mark in line:
                 found[mark] += 1
     return found
@@ -345,6 +353,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     add("--no-pin", dest="pin", action="store_false", help="no core pinning (a busy shared box)")
     add("--profile", metavar="FILE", help="py-spy quiz-server's worker into FILE (raw stacks)")
     add("--only", choices=("both", "bare", "quiz-server"), default="both")
+    add("--keep", metavar="DIR", help="run in DIR (a new folder) and keep the logs there")
     args = parser.parse_args(argv)
     if args.processes > 1 and args.database == "sqlite":
         parser.error("--processes > 1 needs a PostgreSQL URL: a SQLite file serves one process")
@@ -359,10 +368,11 @@ def main(argv: list[str] | None = None) -> None:
     cluster.PIN = args.pin
     targets = ["bare", "quiz-server"] if args.only == "both" else [args.only]
     with tempfile.TemporaryDirectory(prefix="quiz-bench-") as tmp:
+        tmp = args.keep or tmp
         results = []
         for target in targets:
             folder = Path(tmp) / target
-            folder.mkdir()
+            folder.mkdir(parents=True)
             print(f"measuring {target} …", flush=True)
             results.append(measure(target, args, folder))
         report(results, args)

@@ -1,6 +1,8 @@
 """The phones and the big screen of benchmarks/live_load.py, and what they saw.
 
-A phone joins over its own WebSocket (benchmarks/wsclient.py), answers each question once at a
+A phone joins over its own WebSocket (benchmarks/wsclient.py), retrying a `busy` refusal as the
+page does (static/js/play.js: the same join id, up to 8 tries, backoff 0.5 s doubling to 8 s,
+jittered, within `--join-timeout`), answers each question once at a
 random moment of the answer window after it arrives, and asks for its standing after each
 leaderboard; every ack is timed from send to receipt. The host is the logged-in big screen on
 `/host` that steps the contest.
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import secrets
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -18,6 +21,18 @@ from typing import Any
 
 import aiohttp
 from wsclient import ConnectRefused, SioSocket, open_socket
+
+JOIN_TRIES, RETRY_FIRST, RETRY_MAX = 8, 0.5, 8.0  # as static/js/play.js
+
+
+def retryable(ack: dict[str, Any]) -> bool:
+    return not ack.get("ok") and (
+        ack.get("retry") is True or ack.get("reason") in ("busy", "server_error")
+    )
+
+
+def backoff(tries: int) -> float:
+    return min(RETRY_FIRST * 2 ** max(tries - 1, 0), RETRY_MAX) * (0.5 + random.random())
 
 
 @dataclass
@@ -54,6 +69,7 @@ class Load:
     questions: dict[int, Question] = field(default_factory=dict)
     joins: list[float] = field(default_factory=list)  # ms, socket open → join ack
     join_refused: Counter[str] = field(default_factory=Counter)
+    join_retries: Counter[str] = field(default_factory=Counter)  # retryable refusals, retried
     standing: list[float] = field(default_factory=list)
     standing_refused: Counter[str] = field(default_factory=Counter)
     closed_by_server: int = 0
@@ -77,13 +93,21 @@ class Phone:
         load, limit = self.load, self.load.args.join_timeout
         started = time.time()
         branch = load.branches[self.index % len(load.branches)]
-        hello = {"pin": load.pin, "name": f"成员{self.index}", "branch_id": branch}
+        hello = {"pin": load.pin, "name": f"成员{self.index}", "branch_id": branch,
+                 "join_id": secrets.token_hex(16)}  # fmt: skip
         try:
             self.sock = await open_socket(
                 http, load.base, "/play", self.on_event, headers={"Origin": load.base},
                 timeout=limit,
             )  # fmt: skip
             ack = await self.sock.call("join", hello, timeout=limit - (time.time() - started))
+            for tries in range(1, JOIN_TRIES):
+                wait = backoff(tries)
+                if not retryable(ack) or time.time() + wait - started > limit:
+                    break
+                load.join_retries[ack.get("reason", "?")] += 1
+                await asyncio.sleep(wait)
+                ack = await self.sock.call("join", hello, timeout=limit - (time.time() - started))
         except TimeoutError:
             load.join_refused["timed_out"] += 1
             await self.leave()

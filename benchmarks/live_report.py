@@ -100,6 +100,8 @@ def details(result: dict[str, Any], args: argparse.Namespace) -> None:
     )
     if load.join_refused:
         print(f"joins not seated: {_reasons(load.join_refused)}")
+    if load.join_retries:
+        print(f"join refusals retried (as the page does): {_reasons(load.join_retries)}")
     print(
         f"{'question':<10}{'phones':>8}{'fan-out p50':>13}{'p99':>8}{'ack p50':>9}{'p99':>8}"
         f"{'max':>8}{'ok':>7}{'refused':>9}{'lost':>6}{'CPU/ack ms':>12}{'p99<250':>9}"

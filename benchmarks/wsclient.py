@@ -56,6 +56,8 @@ class SioSocket:
             url, headers=headers, autoping=False, compress=0, max_msg_size=0, timeout=timeout
         )
         self._connected = asyncio.get_running_loop().create_future()
+        # A refusal that comes after connect() gave up is nobody's news: mark it as read.
+        self._connected.add_done_callback(lambda f: f.cancelled() or f.exception())
         self._reader = asyncio.create_task(self._read())
         try:
             await asyncio.wait_for(asyncio.shield(self._connected), timeout)

@@ -83,12 +83,17 @@ def users_create(username: str, role: str, password: str) -> None:
 # ------------------------------------------------------------------ serving
 
 
-def gunicorn_argv(host: str, port: int, worker_class: str = "gevent") -> list[str]:
+WORKER_CONNECTIONS = 4000  # phones (sockets) one process holds at once
+
+
+def gunicorn_argv(
+    host: str, port: int, worker_class: str = "gevent", connections: int = WORKER_CONNECTIONS
+) -> list[str]:
     """The production command, as the README gives it: one process, gevent, many connections."""
     return [
         sys.executable, "-m", "gunicorn",
         "-k", worker_class, "-w", "1",
-        "--worker-connections", "4000",
+        "--worker-connections", str(connections),
         "-b", f"{host}:{port}",
         "--graceful-timeout", "5",
         "quiz_server.wsgi:app",
@@ -135,10 +140,13 @@ def lan_address() -> str | None:
     return None
 
 
-def _serve(host: str, port: int, env: dict[str, str]) -> None:
+def _serve(
+    host: str, port: int, env: dict[str, str], connections: int = WORKER_CONNECTIONS
+) -> None:
     _check_port(host, port)
     sys.stdout.flush()
-    os.execve(sys.executable, gunicorn_argv(host, port), {**os.environ, **env})  # noqa: S606
+    argv = gunicorn_argv(host, port, connections=connections)
+    os.execve(sys.executable, argv, {**os.environ, **env})  # noqa: S606
 
 
 @main.command()
@@ -147,11 +155,13 @@ def _serve(host: str, port: int, env: dict[str, str]) -> None:
 @click.option("--processes", type=click.IntRange(1, 64), default=None,
               help="N gunicorn processes on the ports after --port, nginx in front on --port, "
                    "all supervised (restarted when they die)")  # fmt: skip
-def run(host: str, port: int, processes: int | None) -> None:
+@click.option("--worker-connections", "connections", type=click.IntRange(100), show_default=True,
+              default=WORKER_CONNECTIONS, help="sockets (phones) each process holds at once")  # fmt: skip
+def run(host: str, port: int, processes: int | None, connections: int) -> None:
     """Serve with gunicorn (gevent) using the QUIZ_* environment."""
     settings = _settings()  # a refused setting is reported here, not in the worker's traceback
     if processes is None:
-        _serve(host, port, {})
+        _serve(host, port, {}, connections)
         return
     from . import cluster
 
@@ -159,7 +169,9 @@ def run(host: str, port: int, processes: int | None) -> None:
     try:
         code = cluster.serve_cluster(
             host, port, processes, cluster.worker_env(processes, queue),
-            lambda p: cluster.without_control_socket(gunicorn_argv("127.0.0.1", p)),
+            lambda p: cluster.without_control_socket(
+                gunicorn_argv("127.0.0.1", p, connections=connections)
+            ),
         )  # fmt: skip
     except RuntimeError as err:
         raise click.ClickException(str(err)) from err

@@ -70,11 +70,13 @@ def render_nginx(
                                                             "uwsgi", "scgi")
     )  # fmt: skip
     mime = "    include /etc/nginx/mime.types;\n" if Path("/etc/nginx/mime.types").is_file() else ""
+    # A proxied phone is two connections (its own and the upstream one), each one open file:
+    # the worker may use every file it has, less a few for logs and listening sockets.
     return (
         "daemon off;\nworker_processes 1;\n"
         f"pid {prefix / 'nginx.pid'};\nerror_log stderr warn;\n"
         f"worker_rlimit_nofile {max_files};\n"
-        f"events {{ worker_connections {max(1024, max_files // 2 - 100)}; }}\n"
+        f"events {{ worker_connections {max(1024, max_files - 100)}; }}\n"
         "http {\n"
         f"{mime}    default_type application/octet-stream;\n    access_log off;\n{temp}\n"
         f"{body}}}\n"

@@ -21,6 +21,18 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def free_ports(count: int) -> int:
+    """A free loopback port followed by `count - 1` free ones (`quiz-server run --processes N
+    --port P` takes P for nginx and P+1…P+N for the processes)."""
+    from quiz_server.cluster import port_free
+
+    for _ in range(50):
+        port = free_port()
+        if all(port_free("127.0.0.1", port + i) for i in range(count)):
+            return port
+    raise RuntimeError(f"no {count} free consecutive ports")
+
+
 def start_gunicorn(
     port: int,
     env: dict[str, str],
@@ -99,10 +111,16 @@ class Cluster:
     LINE = re.compile(r"^quiz-server: (?:process \d+|nginx) port (\d+) pid (\d+)")
 
     def __init__(
-        self, port: int, processes: int, env: dict[str, str], log: Path, timeout: float = 90
+        self,
+        port: int,
+        processes: int,
+        env: dict[str, str],
+        log: Path,
+        timeout: float = 90,
+        options: tuple[str, ...] = (),
     ) -> None:
         argv = [sys.executable, "-m", "quiz_server.cli", "run", "--host", "127.0.0.1",
-                "--port", str(port), "--processes", str(processes)]  # fmt: skip
+                "--port", str(port), "--processes", str(processes), *options]  # fmt: skip
         self.port, self.lines, self.pids = port, [], {}  # type: ignore[var-annotated]
         self.worker_ports = [port + i for i in range(1, processes + 1)]
         with log.open("ab") as stderr:

@@ -8,6 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import POSTGRES_URL, postgres_missing
+from test_scale_out import redis_missing
+
+from quiz_server.cluster import NGINX
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,3 +33,21 @@ def test_live_load_prints_its_figures_and_rows_match_ok_acks():
     assert stored and stored.group(1) == stored.group(2) == "40", out
     assert "20 participant rows for 20 seated phones" in out
     assert "answer refusals by reason: none" in out
+
+
+def test_two_processes_run_through_quiz_server_run_behind_nginx():
+    reason = postgres_missing() or redis_missing()
+    if not Path(NGINX).is_file():
+        reason = "nginx is not installed"
+    if reason:
+        pytest.skip(reason)
+    argv = [sys.executable, "benchmarks/live_load.py", "--only", "quiz-server", "--processes", "2",
+            "--database", POSTGRES_URL, "--phones", "20", "--questions", "1",
+            "--answer-window", "1", "--join-rate", "100", "--no-standing"]  # fmt: skip
+    run = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=90)
+    out = run.stdout
+    assert run.returncode == 0, out + run.stderr
+    assert "phones seated 20 / offered 20" in out
+    assert "database: 20 answer rows, 20 ok acks: equal" in out
+    assert "20 participant rows for 20 seated phones" in out
+    assert "server log quiz-server.log: no errors" in out

@@ -26,7 +26,7 @@ import requests
 import socketio
 import sqlalchemy as sa
 from conftest import fresh_postgres, make_branches, postgres_missing
-from servers import ROOT, Cluster, free_port, login_cookie
+from servers import ROOT, Cluster, free_port, free_ports, login_cookie
 
 from quiz_server import create_app
 from quiz_server.auth import create_user
@@ -77,14 +77,6 @@ class Redis:
             self.proc = None
 
 
-def _cluster_port() -> int:
-    for _ in range(50):
-        port = free_port()
-        if all(port_free("127.0.0.1", port + i) for i in range(3)):
-            return port
-    raise RuntimeError("no three free consecutive ports")
-
-
 @pytest.fixture(scope="module")
 def faults(tmp_path_factory):
     reason = _missing()
@@ -107,7 +99,7 @@ def faults(tmp_path_factory):
         branches = [b.id for b in make_branches(db.session)]
         create_user("host", "password123", "organizer")
         db.session.commit()
-    cluster = Cluster(_cluster_port(), 2, env, tmp / "cluster.log")
+    cluster = Cluster(free_ports(3), 2, env, tmp / "cluster.log")
     try:
         yield {"app": app, "cluster": cluster, "redis": redis, "branches": branches,
                "app_name": name, "log": tmp / "cluster.log"}  # fmt: skip
