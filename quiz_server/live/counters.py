@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from ..extensions import db, socketio
 from ..models import Answer, Contest, Participant
 from . import payloads
+from .door import background_fault
 from .engine import Phase
 from .rooms import HOST, emit_localised
 from .rounds import step
@@ -33,7 +34,10 @@ def _pulse_loop(app: Flask) -> None:
         while True:
             socketio.sleep(PULSE_SECONDS)
             with app.app_context():
-                flush_counters()
+                try:
+                    flush_counters()
+                except Exception as error:  # the pulse goes on: hosts keep their counters
+                    background_fault("host counters", error)
     finally:
         state(app).pulse_running = False
 

@@ -45,6 +45,19 @@ def is_shortage(error: BaseException) -> bool:
     )
 
 
+def background_fault(where: str, error: Exception) -> None:
+    """A background loop's fault (a timer, a counter pulse, a watch), after which the loop goes
+    on: a passing shortage is one warning line, anything else a logged traceback."""
+    if is_shortage(error):
+        log.warning("%s: %s; retrying", where, error.__class__.__name__)
+    else:
+        log.error("%s failed; retrying", where, exc_info=error)
+    try:
+        db.session.rollback()
+    except Exception:  # the connection itself is gone; the pool replaces it
+        db.session.close()
+
+
 def fault_result(where: str, error: Exception) -> dict[str, Any]:
     """The refusal for an unexpected `error` (logged), after rolling back what it left."""
     if is_shortage(error):

@@ -26,6 +26,7 @@ from flask import Flask
 
 from .. import i18n
 from ..extensions import db, socketio
+from .door import background_fault
 from .phase import current_seq, phase_payload_of, stamped
 from .rooms import HOST, PLAY, host_room, room
 
@@ -109,9 +110,8 @@ def _resync_all(app: Flask) -> None:
         for contest_id in local_contests():
             try:
                 resync(contest_id)
-            except Exception:
-                log.exception("resync of contest %s failed", contest_id)
-                db.session.rollback()
+            except Exception as error:
+                background_fault(f"resync of contest {contest_id}", error)
 
 
 def local_contests() -> set[int]:
@@ -149,11 +149,11 @@ def watch_delivery(app: Flask) -> None:
 
     def loop() -> None:
         while True:
-            try:
-                with app.app_context():
+            with app.app_context():
+                try:
                     _check(lag)
-            except Exception:
-                log.exception("delivery watch failed; retrying")
+                except Exception as error:
+                    background_fault("delivery watch", error)
             socketio.sleep(WATCH_SECONDS)
 
     socketio.start_background_task(loop)

@@ -17,6 +17,7 @@ from ..contests import Mode, in_mode, is_campaign, round_of
 from ..extensions import db, socketio
 from ..models import Contest
 from . import credit, engine
+from .door import background_fault
 from .engine import Phase, Refusal
 from .phase import broadcast
 from .state import now, settings, state
@@ -160,12 +161,14 @@ def _timer_loop(app: Flask, contest_id: int) -> None:
     try:
         while True:
             with app.app_context():
-                wait = tick(contest_id)
+                try:
+                    wait = tick(contest_id)
+                except Exception as error:  # the timer never stops for a fault: it looks again
+                    background_fault(f"timer of contest {contest_id}", error)
+                    wait = 1.0
             if wait is None:
                 return
             socketio.sleep(wait)
-    except Exception:
-        log.exception("timer of contest %s stopped", contest_id)
     finally:
         state(app).timers.discard(contest_id)
 
@@ -245,13 +248,13 @@ def watch_contests(app: Flask) -> None:
 
     def loop() -> None:
         while True:
-            try:
-                with app.app_context():
+            with app.app_context():
+                try:
                     start_due_contests()
                     for contest_id in running_contests():
                         ensure_timer(app, contest_id)
-            except Exception:
-                log.exception("contest watch failed; retrying")
+                except Exception as error:
+                    background_fault("contest watch", error)
             socketio.sleep(WATCH_SECONDS)
 
     socketio.start_background_task(loop)

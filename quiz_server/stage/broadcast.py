@@ -17,6 +17,7 @@ from sqlalchemy import select
 from .. import i18n
 from ..contests import Mode, in_mode
 from ..extensions import db, socketio
+from ..live.door import background_fault
 from ..models import Contest, StageEvent
 from . import audience, payloads
 from .clock import order
@@ -103,9 +104,10 @@ def _later(app: Flask, contest_id: int, what: str, seconds: float) -> None:
         socketio.sleep(seconds + 0.05)
         with app.app_context():
             state(app).timers.discard((contest_id, what))
-            tick(contest_id)
-    except Exception:
-        log.exception("stage timer %s of contest %s failed", what, contest_id)
+            try:
+                tick(contest_id)
+            except Exception as error:  # the stage watch looks again within seconds
+                background_fault(f"stage timer {what} of contest {contest_id}", error)
     finally:
         state(app).timers.discard((contest_id, what))
 
@@ -181,11 +183,11 @@ def watch_stages(app: Flask) -> None:
 
     def loop() -> None:
         while True:
-            try:
-                with app.app_context():
+            with app.app_context():
+                try:
                     resume_all()
-            except Exception:
-                log.exception("stage watch failed; retrying")
+                except Exception as error:
+                    background_fault("stage watch", error)
             socketio.sleep(WATCH_SECONDS)
 
     socketio.start_background_task(loop)
