@@ -118,7 +118,9 @@ def new_contest(faults: dict[str, Any], questions: int, **timing: Any) -> dict[s
         contest = create_contest(
             db.session, title="故障演练", bank_version=latest_version(db.session, "fujian-babu"),
             rule=questions, branches=[db.session.get(Unit, b) for b in faults["branches"]],
-            settings={"timing": {"reveal_seconds": 1, "reveal_seconds_per_char": 0, "leaderboard_seconds": 1, **timing}},
+            # No early close and no reading time: the tests time the phases themselves.
+            settings={"timing": {"reveal_seconds": 1, "reveal_seconds_per_char": 0,
+                                 "leaderboard_seconds": 1, "close_early": False, **timing}},
             seed=5,
         )  # fmt: skip
         db.session.commit()
